@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Kolokol's commands. On a fresh Debian 12 / Ubuntu machine:
+#   ./dev.sh run     install what is missing, build, start the app
+#   ./dev.sh test    install what is missing, run every test (end-to-end included)
+#   ./dev.sh bench   the benchmarks (popup latency, cold start)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# Builds are incremental across checkouts when the target dir lives outside them.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kolokol-target}"
+
+BUILD_PACKAGES=(build-essential pkg-config file curl ca-certificates libssl-dev
+  libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev patchelf)
+# A real webview under a virtual display, its WebDriver, a D-Bus session, and a
+# notification server for the toast tests.
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 dunst libnotify-bin)
+
+say() { printf '\033[1mdev.sh:\033[0m %s\n' "$*" >&2; }
+
+install_system_packages() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if ! command -v apt-get >/dev/null; then
+    say "not a Debian/Ubuntu system: install the equivalents of: ${missing[*]} (see README, 'Other systems')"
+    exit 1
+  fi
+  local sudo=()
+  if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+      sudo=(sudo)
+    else
+      say "missing system packages; install them, then run this again:"
+      echo "  sudo apt-get install -y ${missing[*]}"
+      exit 1
+    fi
+  fi
+  say "installing ${missing[*]}"
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+ensure_rust() {
+  [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
+  if ! command -v cargo >/dev/null; then
+    say "Rust is missing; installing it with rustup (https://rustup.rs)"
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
+    export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+}
+
+ensure_tauri_driver() {
+  if ! command -v tauri-driver >/dev/null; then
+    say "installing tauri-driver (WebDriver bridge for the end-to-end tests)"
+    cargo install tauri-driver --locked --version 2.1.0
+  fi
+}
+
+# Runs "$@" inside a private D-Bus session with a virtual X display, as the
+# end-to-end tests and benchmarks need; an existing display is not touched.
+in_desktop_session() {
+  dbus-run-session -- xvfb-run -a -s "-screen 0 1440x900x24 -nolisten tcp" "$@"
+}
+
+cmd="${1:-}"
+case "$cmd" in
+  run)
+    shift
+    install_system_packages "${BUILD_PACKAGES[@]}"
+    ensure_rust
+    cargo build --release
+    if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+      say "no display: starting Kolokol under a virtual one (Xvfb); run it from a desktop session to see it"
+      exec dbus-run-session -- xvfb-run -a "$CARGO_TARGET_DIR/release/kolokol" "$@"
+    fi
+    exec "$CARGO_TARGET_DIR/release/kolokol" "$@"
+    ;;
+  test)
+    shift
+    install_system_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+    ensure_rust
+    ensure_tauri_driver
+    cargo build --tests
+    # One app per test at a time: each end-to-end test drives its own instance.
+    in_desktop_session cargo test --lib --bins --tests "$@" -- --test-threads=1
+    ;;
+  bench)
+    shift
+    install_system_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+    ensure_rust
+    ensure_tauri_driver
+    in_desktop_session cargo bench --bench popup "$@"
+    ;;
+  *)
+    echo "usage: ./dev.sh run [APP ARGS] | test [TEST FILTER] | bench" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,78 @@
+//! The safe HTML subset of `header` and `text`: links, paragraphs, line breaks,
+//! bold and italic. Everything else is reduced to its text; script and style
+//! contents are dropped. ammonia does the parsing so nothing here is hand-rolled.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut b = ammonia::Builder::default();
+    b.tags(HashSet::from(["a", "p", "br", "b", "strong", "i", "em"]))
+        .generic_attributes(HashSet::new())
+        .tag_attributes([("a", HashSet::from(["href"]))].into())
+        .url_schemes(HashSet::from(["http", "https"]))
+        // Relative hrefs stay as given; the app resolves them against the
+        // account address when the link is clicked.
+        .url_relative(ammonia::UrlRelative::PassThrough)
+        .link_rel(Some("noopener noreferrer nofollow"))
+        .clean_content_tags(HashSet::from(["script", "style"]));
+    b
+});
+
+/// Sanitises widget-supplied HTML to the safe subset.
+pub fn clean(input: &str) -> String {
+    CLEANER.clean(input).to_string().trim().to_owned()
+}
+
+/// True when `href` (as the DOM reports it) is the href of a link in `html`
+/// produced by [`clean`]: the serializer escapes `&`, `"` and no-break spaces.
+pub fn has_href(html: &str, href: &str) -> bool {
+    let escaped = href.replace('&', "&amp;").replace('"', "&quot;").replace('\u{a0}', "&nbsp;");
+    html.contains(&format!("href=\"{escaped}\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_the_safe_subset() {
+        let s = clean(r#"<p>Call <b>now</b><br><i>ok</i> <strong>s</strong> <em>e</em> <a href="https://x.org/a?b=1&c=2">l</a></p>"#);
+        assert_eq!(
+            s,
+            r#"<p>Call <b>now</b><br><i>ok</i> <strong>s</strong> <em>e</em> <a href="https://x.org/a?b=1&amp;c=2" rel="noopener noreferrer nofollow">l</a></p>"#
+        );
+        assert!(has_href(&s, "https://x.org/a?b=1&c=2"));
+        assert!(!has_href(&s, "https://evil.org/"));
+    }
+
+    #[test]
+    fn drops_script_and_handlers() {
+        let s = clean(r#"<script>window.pwned=1</script><img src=x onerror="window.pwned=2">Hi <span onclick="x()">there</span>"#);
+        assert_eq!(s, "Hi there");
+    }
+
+    #[test]
+    fn drops_dangerous_hrefs_but_keeps_text() {
+        let s = clean(r#"<a href="javascript:alert(1)">click</a> <a href="data:text/html,x">d</a>"#);
+        assert!(!s.contains("javascript") && !s.contains("data:"), "{s}");
+        assert!(s.contains("click") && s.contains(">d<"), "{s}");
+    }
+
+    #[test]
+    fn frames_styles_and_forms_are_reduced_to_text() {
+        let s = clean(r#"<iframe src="https://x.org"></iframe><style>*{display:none}</style><form><button>b</button></form><div style="color:red">t</div>"#);
+        assert_eq!(s, "bt");
+    }
+
+    #[test]
+    fn relative_hrefs_pass_through() {
+        let s = clean(r#"<a href="/contacts/detail/1">c</a>"#);
+        assert!(has_href(&s, "/contacts/detail/1"), "{s}");
+    }
+
+    #[test]
+    fn plain_text_is_escaped() {
+        assert_eq!(clean("a < b & c"), "a &lt; b &amp; c");
+    }
+}

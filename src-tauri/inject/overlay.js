@@ -1,0 +1,234 @@
+// The overlay: popups drawn inside the calling page, in a shadow root that the
+// page's CSS cannot restyle. Hooks for tests: host <kolokol-overlay>; each popup
+// has data-method, data-look, data-id (and data-tag), parts in data-part.
+const overlay = (() => {
+  const RU = /^ru\b/i.test(navigator.language || "");
+  const T = RU
+    ? { close: "Закрыть", card: "Открыть карточку", recording: "Запись", call: "Входящий звонок",
+        more: (n) => `ещё ${n}`, region: "Уведомления Kolokol",
+        noAccount: "Относительная ссылка: укажите адрес аккаунта в настройках Kolokol, чтобы её открыть" }
+    : { close: "Close", card: "Open card", recording: "Recording", call: "Incoming call",
+        more: (n) => `+${n} more`, region: "Kolokol notifications",
+        noAccount: "Relative link: set the account address in Kolokol's settings to open it" };
+  const MAX_VISIBLE = 5;
+  const AUTO_CLOSE_MS = { message: 6000, error: 8000 };
+  const HOST_STYLE = "all: initial !important; position: fixed !important; top: 0 !important; right: 0 !important;" +
+    " left: auto !important; bottom: auto !important; display: block !important; visibility: visible !important;" +
+    " opacity: 1 !important; z-index: 2147483647 !important; pointer-events: none !important; transform: none !important;";
+  const ICONS = {
+    message: '<path d="M12 2a2 2 0 0 1 2 2v1h3a3 3 0 0 1 3 3v8a3 3 0 0 1-3 3H7a3 3 0 0 1-3-3V8a3 3 0 0 1 3-3h3V4a2 2 0 0 1 2-2zm-3 8a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm6 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm-6 5v1.5h6V15H9zM1 10h2v5H1zm20 0h2v5h-2z"/>',
+    error: '<path d="M12 2 1 21h22L12 2zm-1 7h2v6h-2V9zm0 8h2v2h-2v-2z"/>',
+    call: '<path d="M6.6 10.8a15.1 15.1 0 0 0 6.6 6.6l2.2-2.2a1 1 0 0 1 1-.25 11.4 11.4 0 0 0 3.6.57 1 1 0 0 1 1 1V20a1 1 0 0 1-1 1A17 17 0 0 1 3 4a1 1 0 0 1 1-1h3.5a1 1 0 0 1 1 1c0 1.25.2 2.45.57 3.57a1 1 0 0 1-.25 1z"/>',
+  };
+  let host = null, root = null, stack = null, more = null;
+
+  function el(tag, attrs, text) {
+    const e = document.createElement(tag);
+    for (const k in attrs || {}) e.setAttribute(k, attrs[k]);
+    if (text != null) e.textContent = text;
+    return e;
+  }
+
+  function svgIcon(look) {
+    const s = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    s.setAttribute("viewBox", "0 0 24 24");
+    s.setAttribute("class", "icon");
+    s.setAttribute("aria-hidden", "true");
+    s.innerHTML = ICONS[look] || ICONS.message; // our own constant markup
+    return s;
+  }
+
+  function mount() {
+    if (!host) {
+      host = document.createElement("kolokol-overlay");
+      root = host.attachShadow({ mode: "open" });
+      try {
+        // Constructed sheets are not subject to the page's style-src CSP.
+        const sheet = new CSSStyleSheet();
+        sheet.replaceSync(OVERLAY_CSS);
+        root.adoptedStyleSheets = [sheet];
+      } catch (_) {
+        root.append(el("style", {}, OVERLAY_CSS));
+      }
+      stack = el("div", { class: "stack", role: "log", "aria-live": "polite", "aria-label": T.region });
+      more = el("div", { class: "more", "data-part": "more" });
+      more.hidden = true;
+      stack.append(more);
+      root.append(stack);
+    }
+    host.setAttribute("style", HOST_STYLE);
+    if (!host.isConnected) {
+      // Under <html>, not <body>: a page that rewrites its body keeps the overlay.
+      (document.documentElement || document).appendChild(host);
+    }
+  }
+
+  function formatDate(ms) {
+    try {
+      return new Date(ms).toLocaleString(RU ? "ru-RU" : undefined);
+    } catch (_) {
+      return String(ms);
+    }
+  }
+
+  function duration(s) {
+    const m = Math.floor(s / 60), r = s % 60;
+    return `${m}:${String(r).padStart(2, "0")}`;
+  }
+
+  function popups() {
+    return Array.from(stack.querySelectorAll(":scope > .popup"));
+  }
+
+  // Newest first; at most MAX_VISIBLE shown, the rest counted in "+N more".
+  function layout() {
+    const all = popups();
+    all.forEach((p, i) => {
+      p.hidden = i >= MAX_VISIBLE;
+      if (!p.hidden && p._timer) p._timer.start();
+    });
+    const hiddenCount = Math.max(0, all.length - MAX_VISIBLE);
+    more.hidden = hiddenCount === 0;
+    more.textContent = T.more(hiddenCount);
+  }
+
+  // Auto-close that runs only while the popup is visible and not hovered.
+  function timer(p, ms) {
+    let left = ms, started = 0, handle = 0, paused = false;
+    const t = {
+      start() {
+        if (handle || paused || p.hidden) return;
+        started = Date.now();
+        handle = setTimeout(() => remove(p), left);
+      },
+      pause() {
+        paused = true;
+        if (!handle) return;
+        clearTimeout(handle);
+        handle = 0;
+        left = Math.max(500, left - (Date.now() - started));
+      },
+      resume() {
+        paused = false;
+        t.start();
+      },
+      stop() {
+        clearTimeout(handle);
+        handle = 0;
+      },
+    };
+    p.addEventListener("mouseenter", t.pause);
+    p.addEventListener("mouseleave", t.resume);
+    p.addEventListener("focusin", t.pause);
+    p.addEventListener("focusout", t.resume);
+    return t;
+  }
+
+  function remove(p) {
+    if (p._timer) p._timer.stop();
+    p.remove();
+    layout();
+  }
+
+  function build(n, open) {
+    const p = el("div", {
+      class: `popup ${n.look}`,
+      "data-method": n.method,
+      "data-look": n.look,
+      "data-id": n.id,
+      role: n.look === "message" ? "status" : "alert",
+    });
+    if (n.tag != null) p.setAttribute("data-tag", n.tag);
+
+    let icon;
+    if (n.look === "message" && n.icon) {
+      icon = el("img", { class: "icon", alt: "", src: n.icon, referrerpolicy: "no-referrer", "data-part": "icon" });
+      icon.addEventListener("error", () => icon.replaceWith(svgIcon("message")), { once: true });
+    } else {
+      icon = svgIcon(n.look);
+      icon.setAttribute("data-part", "icon");
+    }
+
+    const body = el("div", { class: "body" });
+    if (n.look === "call" && n.method === "add_call") body.append(el("div", { class: "kind" }, T.call));
+    if (n.header) {
+      const h = el("div", { class: "header", "data-part": "header" });
+      h.innerHTML = n.header; // sanitised in Rust to links, paragraphs, breaks, bold, italic
+      body.append(h);
+    }
+    if (n.text) {
+      const t = el("div", { class: "text", "data-part": "text" });
+      t.innerHTML = n.text; // sanitised in Rust, as above
+      body.append(t);
+    }
+    if (n.from || n.to || n.duration_s != null) {
+      const meta = el("div", { class: "meta" });
+      if (n.from) meta.append(el("span", { "data-part": "from" }, n.from));
+      if (n.from && n.to) meta.append(" → ");
+      if (n.to) meta.append(el("span", { "data-part": "to" }, n.to));
+      if (n.duration_s != null) {
+        if (n.from || n.to) meta.append(" · ");
+        meta.append(el("span", { "data-part": "duration" }, duration(n.duration_s)));
+      }
+      body.append(meta);
+    }
+    const actions = el("div", { class: "actions" });
+    if (n.look === "call" && n.click && n.click.href) {
+      actions.append(el("button", { type: "button", "data-action": "click" }, T.card));
+    }
+    if (n.recording && n.recording.href) {
+      actions.append(el("button", { type: "button", "data-action": "recording" }, T.recording));
+    }
+    if (actions.childNodes.length) body.append(actions);
+    if ([n.click, n.recording].some((l) => l && !l.href)) {
+      body.append(el("div", { class: "note", "data-part": "link-note" }, T.noAccount));
+    }
+    const date = el("time", { class: "date", "data-part": "date", datetime: new Date(n.date_ms).toISOString() }, formatDate(n.date_ms));
+    body.append(date);
+
+    const close = el("button", { type: "button", class: "close", "data-action": "close", "aria-label": T.close, title: T.close }, "×");
+    p.append(icon, body, close);
+    if (n.click && n.click.href) p.classList.add("clickable");
+
+    p.addEventListener("click", (ev) => {
+      const a = ev.target.closest("a");
+      if (a) {
+        // Links never navigate the page; the app opens them (http/https only).
+        ev.preventDefault();
+        const href = a.getAttribute("href");
+        if (href) open(n.id, href);
+        return;
+      }
+      const action = ev.target.closest("[data-action]");
+      const what = action ? action.getAttribute("data-action") : "click";
+      if (what === "close") return remove(p);
+      const link = what === "recording" ? n.recording : n.click;
+      if (link && link.href) open(n.id, link.given);
+    });
+    if (AUTO_CLOSE_MS[n.look] && n.look !== "call") p._timer = timer(p, AUTO_CLOSE_MS[n.look]);
+    return p;
+  }
+
+  function find(idOrTag) {
+    if (!stack) return null;
+    const key = String(idOrTag);
+    return popups().find((p) => p.getAttribute("data-id") === key || p.getAttribute("data-tag") === key) || null;
+  }
+
+  return {
+    show(n, open) {
+      mount();
+      if (n.tag != null) {
+        const old = popups().find((p) => p.getAttribute("data-tag") === n.tag);
+        if (old) remove(old);
+      }
+      stack.prepend(build(n, open));
+      layout();
+    },
+    dismiss(idOrTag) {
+      const p = find(idOrTag);
+      if (p) remove(p);
+      return !!p;
+    },
+  };
+})();

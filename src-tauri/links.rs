@@ -1,0 +1,124 @@
+//! Link rules of the contract: relative links resolve against the account address,
+//! and only http(s) is ever opened. No Tauri here.
+
+use serde::Serialize;
+use url::Url;
+
+/// A link as the UI needs it: what the widget gave, and either an absolute
+/// http(s) address to open or the reason it cannot be opened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Link {
+    pub given: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub href: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+pub const NO_ACCOUNT_REASON: &str =
+    "relative link: set the account address in Kolokol's settings to open it";
+
+/// Resolves `given` per the contract. `Ok(None)` for an empty value; `Err` with the
+/// reason when the link must be dropped (a scheme other than http/https).
+pub fn resolve(given: &str, account: Option<&Url>) -> Result<Option<Link>, String> {
+    let given = given.trim();
+    if given.is_empty() {
+        return Ok(None);
+    }
+    let absolute = match Url::parse(given) {
+        Ok(url) => url,
+        Err(url::ParseError::RelativeUrlWithoutBase) => match account {
+            Some(base) => base
+                .join(given)
+                .map_err(|e| format!("cannot resolve {given:?} against the account address: {e}"))?,
+            None => {
+                return Ok(Some(Link {
+                    given: given.to_owned(),
+                    href: None,
+                    reason: Some(NO_ACCOUNT_REASON.to_owned()),
+                }))
+            }
+        },
+        Err(e) => return Err(format!("{given:?} is not a valid link: {e}")),
+    };
+    check_scheme(&absolute)?;
+    Ok(Some(Link { given: given.to_owned(), href: Some(absolute.into()), reason: None }))
+}
+
+/// Only http and https leave the app; every other scheme is dropped.
+pub fn check_scheme(url: &Url) -> Result<(), String> {
+    match url.scheme() {
+        "http" | "https" if url.host().is_some() => Ok(()),
+        "http" | "https" => Err(format!("{url} has no host")),
+        other => Err(format!("scheme `{other}:` is not allowed; only http and https links are opened")),
+    }
+}
+
+/// The amoCRM card path of an entity, or `None` for a type amoCRM has no card for.
+pub fn card_path(kind: &str, id: &str) -> Option<String> {
+    let section = match kind {
+        "contact" => "contacts",
+        "lead" => "leads",
+        "company" => "companies",
+        _ => return None,
+    };
+    let id: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
+    Some(format!("/{section}/detail/{id}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account() -> Url {
+        Url::parse("https://example.amocrm.ru").unwrap()
+    }
+
+    #[test]
+    fn absolute_https_is_kept() {
+        let l = resolve("https://example.com/dialog.mp3", None).unwrap().unwrap();
+        assert_eq!(l.href.as_deref(), Some("https://example.com/dialog.mp3"));
+    }
+
+    #[test]
+    fn relative_resolves_against_account() {
+        let l = resolve("/contacts/list/?term=4951234567", Some(&account())).unwrap().unwrap();
+        assert_eq!(l.href.as_deref(), Some("https://example.amocrm.ru/contacts/list/?term=4951234567"));
+    }
+
+    #[test]
+    fn relative_without_account_is_shown_not_clickable() {
+        let l = resolve("/contacts/add/?phone=9191234567", None).unwrap().unwrap();
+        assert_eq!(l.href, None);
+        assert_eq!(l.reason.as_deref(), Some(NO_ACCOUNT_REASON));
+        assert_eq!(l.given, "/contacts/add/?phone=9191234567");
+    }
+
+    #[test]
+    fn dangerous_schemes_are_dropped() {
+        for bad in ["javascript:alert(1)", " JaVaScRiPt:alert(1)", "data:text/html,<b>x", "file:///etc/passwd", "ftp://x.org/a", "tauri://localhost/"] {
+            let err = resolve(bad, Some(&account())).unwrap_err();
+            assert!(err.contains("not allowed"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn protocol_relative_becomes_https() {
+        let l = resolve("//other.example/x", Some(&account())).unwrap().unwrap();
+        assert_eq!(l.href.as_deref(), Some("https://other.example/x"));
+    }
+
+    #[test]
+    fn empty_is_absent() {
+        assert_eq!(resolve("   ", None), Ok(None));
+    }
+
+    #[test]
+    fn card_paths() {
+        assert_eq!(card_path("contact", "18221265").as_deref(), Some("/contacts/detail/18221265"));
+        assert_eq!(card_path("lead", "7").as_deref(), Some("/leads/detail/7"));
+        assert_eq!(card_path("company", "9").as_deref(), Some("/companies/detail/9"));
+        assert_eq!(card_path("task", "9"), None);
+        assert_eq!(card_path("contact", "1/../x").as_deref(), Some("/contacts/detail/1%2F..%2Fx"));
+    }
+}

@@ -1,0 +1,111 @@
+//! User settings, kept as `settings.json` in the data directory. No Tauri here.
+
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Origin of the amoCRM account, e.g. `https://example.amocrm.ru`:
+    /// relative links and card addresses resolve against it.
+    pub account_url: Option<String>,
+    /// Start in the tray only, as `--minimized` does.
+    pub start_minimized: bool,
+}
+
+/// Validates an account address as typed by a person: the scheme may be left
+/// out (https is assumed); only the origin is kept.
+pub fn normalize_account(input: &str) -> Result<Option<Url>, String> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Ok(None);
+    }
+    let with_scheme = if input.contains("://") { input.to_owned() } else { format!("https://{input}") };
+    let url = Url::parse(&with_scheme).map_err(|e| format!("{input:?} is not a web address: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("{input:?} must be an http(s) address such as https://example.amocrm.ru"));
+    }
+    Url::parse(&url.origin().ascii_serialization()).map(Some).map_err(|e| e.to_string())
+}
+
+pub struct SettingsStore {
+    path: PathBuf,
+    current: RwLock<Settings>,
+}
+
+impl SettingsStore {
+    /// Loads `settings.json` from `dir`. A missing file means defaults; an
+    /// unreadable one is kept aside as `settings.json.bad` rather than lost.
+    pub fn load(dir: &Path) -> SettingsStore {
+        let path = dir.join("settings.json");
+        let current = match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                tracing::warn!(path = %path.display(), "settings unreadable ({e}); defaults used, file kept as settings.json.bad");
+                let _ = std::fs::rename(&path, dir.join("settings.json.bad"));
+                Settings::default()
+            }),
+            Err(_) => Settings::default(),
+        };
+        SettingsStore { path, current: RwLock::new(current) }
+    }
+
+    pub fn get(&self) -> Settings {
+        self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn account(&self) -> Option<Url> {
+        let s = self.get();
+        normalize_account(s.account_url.as_deref()?).ok().flatten()
+    }
+
+    /// Validates and saves (write to a temporary file, then rename, so a crash
+    /// never leaves half a file). Returns what was stored.
+    pub fn set(&self, mut new: Settings) -> Result<Settings, String> {
+        new.account_url = normalize_account(new.account_url.as_deref().unwrap_or(""))
+            .map_err(|e| format!("account_url: {e}"))?
+            .map(|u| u.origin().ascii_serialization());
+        let json = serde_json::to_vec_pretty(&new).map_err(|e| e.to_string())?;
+        let tmp = self.path.with_extension("json.tmp");
+        std::fs::write(&tmp, json)
+            .and_then(|_| std::fs::rename(&tmp, &self.path))
+            .map_err(|e| format!("cannot save {}: {e}", self.path.display()))?;
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = new.clone();
+        Ok(new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_addresses() {
+        let n = |s| normalize_account(s).map(|o| o.map(|u| u.origin().ascii_serialization()));
+        assert_eq!(n("example.amocrm.ru"), Ok(Some("https://example.amocrm.ru".into())));
+        assert_eq!(n(" https://example.amocrm.ru/leads/ "), Ok(Some("https://example.amocrm.ru".into())));
+        assert_eq!(n("http://localhost:8080"), Ok(Some("http://localhost:8080".into())));
+        assert_eq!(n(""), Ok(None));
+        assert!(n("javascript://x").is_err());
+        assert!(n("file:///etc").is_err());
+        assert!(n("https://").is_err());
+    }
+
+    #[test]
+    fn store_round_trips_and_survives_a_bad_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SettingsStore::load(dir.path());
+        assert_eq!(s.get(), Settings::default());
+        let saved = s.set(Settings { account_url: Some("example.amocrm.ru/x".into()), start_minimized: true }).unwrap();
+        assert_eq!(saved.account_url.as_deref(), Some("https://example.amocrm.ru"));
+        assert_eq!(SettingsStore::load(dir.path()).get(), saved);
+        assert_eq!(s.account().unwrap().as_str(), "https://example.amocrm.ru/");
+        assert!(s.set(Settings { account_url: Some("ftp://x".into()), ..Default::default() }).unwrap_err().starts_with("account_url:"));
+
+        std::fs::write(dir.path().join("settings.json"), b"{not json").unwrap();
+        assert_eq!(SettingsStore::load(dir.path()).get(), Settings::default());
+        assert!(dir.path().join("settings.json.bad").exists());
+    }
+}

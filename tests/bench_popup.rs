@@ -1,0 +1,110 @@
+//! Benchmarks, run with ./dev.sh bench (a real webview under Xvfb):
+//! - JS call → popup in the DOM, over 1,000 calls: median and p99;
+//! - cold start → tray ready and → workspace page loaded, over several launches.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn summary(name: &str, mut v: Vec<f64>) {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    println!(
+        "{name:<34} n={:<5} median={:>8.2} ms  p99={:>8.2} ms  min={:>8.2} ms  max={:>8.2} ms",
+        v.len(),
+        percentile(&v, 0.5),
+        percentile(&v, 0.99),
+        v[0],
+        v[v.len() - 1]
+    );
+}
+
+const CALLS: usize = 1000;
+
+async fn popup_latency() {
+    let app = support::App::start(&[]).await;
+    // Time from the call to the popup's insertion, seen by a MutationObserver
+    // (it fires right after the DOM change, before the Promise settles).
+    let v = app
+        .js(&format!(
+            r#"
+const N = APP.notifications;
+await N.show_message({{ header: 'warm-up', text: 'x' }});
+const stack = document.querySelector('kolokol-overlay').shadowRoot.querySelector('.stack');
+const seen = new Map();
+new MutationObserver((records) => {{
+  const t = performance.now();
+  for (const r of records) for (const n of r.addedNodes) if (n.dataset && n.dataset.id) seen.set(n.dataset.id, t);
+}}).observe(stack, {{ childList: true }});
+const out = {{ message: [], call: [] }};
+for (let i = 0; i < {CALLS}; i++) {{
+  const kind = i % 2 ? 'call' : 'message';
+  const t0 = performance.now();
+  const {{ id }} = kind === 'call'
+    ? await N.add_call({{ text: 'Звонок от +7 999 000 ' + i, from: 'Петрова Анна', to: 'Смирнов Алексей', duration: 250, element: {{ id: i, type: 'contact' }} }})
+    : await N.show_message({{ header: 'Внимание', text: 'Соединение установлено ' + i }});
+  await null;
+  out[kind].push(seen.get(id) - t0);
+  N.dismiss(id);
+}}
+return out;
+"#
+        ))
+        .await;
+    let series = |k: &str| v[k].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect::<Vec<_>>();
+    let all: Vec<f64> = series("message").into_iter().chain(series("call")).collect();
+    summary("call → popup in DOM (all)", all);
+    summary("  show_message", series("message"));
+    summary("  add_call", series("call"));
+    app.stop().await;
+}
+
+fn cold_start(runs: usize) {
+    let mut tray = Vec::new();
+    let mut page = Vec::new();
+    for _ in 0..runs {
+        let dir = tempfile::tempdir().unwrap();
+        let t0 = Instant::now();
+        let mut child = Command::new(support::APP_BIN)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .env("KOLOKOL_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (mut t_tray, mut t_page) = (None, None);
+        for line in BufReader::new(stderr).lines() {
+            let line = line.unwrap();
+            if line.contains("tray ready") {
+                t_tray = Some(t0.elapsed());
+            }
+            if line.contains("workspace page loaded") {
+                t_page = Some(t0.elapsed());
+                break;
+            }
+            assert!(t0.elapsed() < Duration::from_secs(60), "no start-up within 60 s");
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        tray.push(t_tray.expect("tray ready").as_secs_f64() * 1e3);
+        page.push(t_page.expect("page loaded").as_secs_f64() * 1e3);
+    }
+    summary("cold start → tray ready", tray);
+    summary("cold start → workspace page loaded", page);
+}
+
+#[tokio::main]
+async fn main() {
+    support::require_environment();
+    println!("kolokol benchmarks ({} build)", if cfg!(debug_assertions) { "debug" } else { "release" });
+    cold_start(7);
+    popup_latency().await;
+}

@@ -1,0 +1,337 @@
+//! End-to-end: the built app (frontend embedded) in a real WebKit webview under
+//! Xvfb, driven through tauri-driver + WebKitWebDriver. Run with ./dev.sh test.
+
+mod support;
+
+use serde_json::{json, Value};
+use support::{App, Fixtures};
+
+fn newest(popups: &[Value]) -> &Value {
+    popups.first().expect("a popup in the overlay")
+}
+
+/// The seed page's seven examples, pasted verbatim, each produce their popup.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_examples_pop_up() {
+    let app = App::start(&[]).await;
+    let examples: [(&str, &str, &str, Option<&str>, &str); 7] = [
+        ("show_message", r#"var message_params = {
+header: "Внимание",
+text: "Соединение установлено",
+date: 1534084500,
+icon: "https://www.example.com/images/telephone.png"
+};
+APP.notifications.show_message(message_params);"#, "message", Some("Внимание"), "Соединение установлено"),
+        ("show_message_error", r#"var error_params = {
+header: "Внимание",
+text: "Соединение с сервером потеряно"
+};
+APP.notifications.show_message_error(error_params);"#, "error", Some("Внимание"), "Соединение с сервером потеряно"),
+        ("show_notification", r#"var notification = {
+text: {
+header: "Исходящий звонок",
+text: "Набор номера +79876543210"
+},
+type: "call"
+};
+APP.notifications.show_notification(notification);"#, "call", Some("Исходящий звонок"), "Набор номера +79876543210"),
+        ("show_notification", r#"var notification = {
+text: {
+header: "Ошибка",
+text: "Произошла ошибка в работе виджета"
+},
+type: "error"
+};
+APP.notifications.show_notification(notification);"#, "error", Some("Ошибка"), "Произошла ошибка в работе виджета"),
+        ("add_error", r#"var error_params = {
+header: "Ошибка",
+text: "Не удалось установить задачу! Контакт не найден!",
+date: 1534085310,
+link: "/contacts/list/?term=4951234567"
+};
+APP.notifications.add_error(error_params);"#, "error", Some("Ошибка"), "Не удалось установить задачу! Контакт не найден!"),
+        ("add_call", r#"var call_params = {
+text: "Звонок от +7(999)888 55 33",
+date: 1534084500,
+from: "Петрова Анна",
+to: "Смирнов Алексей",
+element: {
+id: 18221265,
+type: "contact"
+},
+duration: 250,
+link: "https://example.com/dialog.mp3"
+};
+APP.notifications.add_call(call_params);"#, "call", None, "Звонок от +7(999)888 55 33"),
+        ("add_call", r#"var call_params = {
+text: "Звонок от +7(999)888 55 33",
+date: 1534084500,
+from: "Петрова Анна",
+to: "Смирнов Алексей",
+click_link: "/contacts/add/?phone=9191234567",
+};
+APP.notifications.add_call(call_params);"#, "call", None, "Звонок от +7(999)888 55 33"),
+    ];
+    for (i, (method, code, look, header, text)) in examples.iter().enumerate() {
+        app.client.execute(code, vec![]).await.expect("example ran");
+        app.wait_for(&format!(
+            "(document.querySelector('kolokol-overlay')?.shadowRoot?.querySelectorAll('.popup').length || 0) === {}",
+            i + 1
+        ))
+        .await;
+        let popups = app.popups().await;
+        let p = newest(&popups);
+        assert_eq!(p["method"], *method, "example {i}");
+        assert_eq!(p["look"], *look, "example {i}");
+        assert_eq!(p["header"].as_str(), *header, "example {i}");
+        assert_eq!(p["text"], *text, "example {i}");
+    }
+    let popups = app.popups().await;
+    // Newest on top, at most five visible, the rest counted.
+    let visible: Vec<bool> = popups.iter().map(|p| !p["hidden"].as_bool().unwrap()).collect();
+    assert_eq!(visible, [true, true, true, true, true, false, false]);
+    assert_eq!(popups[0]["more"], "+2 more");
+    // The card call: caller, callee, duration as m:ss, card and recording actions.
+    let card_call = &popups[1];
+    assert_eq!((card_call["from"].as_str(), card_call["to"].as_str()), (Some("Петрова Анна"), Some("Смирнов Алексей")));
+    assert_eq!(card_call["duration"], "4:10");
+    assert_eq!(card_call["buttons"], json!(["recording", "close"]), "no account: the card is not openable");
+    // Relative links without an account address are shown with the reason.
+    assert!(popups[0]["note"].as_str().unwrap().contains("account address"), "{}", popups[0]);
+    assert_eq!(popups[0]["live"], "polite");
+    assert_eq!(popups[0]["role"], "alert");
+
+    // The start page's own button sends the same example.
+    app.client
+        .find(fantoccini::Locator::Css("#examples button[data-method=show_message]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    app.wait_for("document.querySelector('kolokol-overlay').shadowRoot.querySelectorAll('.popup').length === 8").await;
+    assert_eq!(newest(&app.popups().await)["header"], "Внимание");
+    app.stop().await;
+}
+
+/// Refusals reject the Promise and call fail/always with {code, field, message},
+/// warn on the console, never throw, and show nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_reach_fail_and_the_promise() {
+    let app = App::start(&[]).await;
+    let v = app
+        .js(r#"
+const warns = [];
+const ow = console.warn;
+console.warn = (...a) => { warns.push(a.map((x) => typeof x === 'string' ? x : JSON.stringify(x)).join(' ')); };
+const out = {};
+async function probe(label, call) {
+  const cb = { done: null, fail: null, always: 0 };
+  let threw = null, res = null;
+  try {
+    const p = call({ done: (id) => (cb.done = id), fail: (e) => (cb.fail = e), always: () => cb.always++ });
+    res = await p.then((ok) => ({ ok }), (err) => ({ err }));
+  } catch (e) { threw = String(e); }
+  out[label] = { threw, res, cb };
+}
+const N = APP.notifications;
+await probe('number', (cb) => N.show_message(42, cb));
+await probe('empty', (cb) => N.show_message({}, cb));
+await probe('blank', (cb) => N.show_notification({ text: { header: ' ', text: '' }, type: 'call' }, cb));
+const cyc = { header: 'h' }; cyc.self = cyc;
+await probe('cycle', (cb) => N.add_error(cyc, cb));
+await probe('bigint', (cb) => N.add_call({ text: 't', n: 10n }, cb));
+await probe('big', (cb) => N.add_error({ text: 'x'.repeat(70000) }, cb));
+await probe('undefined', (cb) => N.show_notification(undefined, cb));
+await probe('warned', (cb) => N.show_message({ header: 'only a header' }, cb));
+let bare = null;
+await N.add_error({ text: 'bare function callback' }, (id) => (bare = id));
+console.warn = ow;
+const popups = document.querySelector('kolokol-overlay').shadowRoot.querySelectorAll('.popup').length;
+return { out, warns, popups, bare };
+"#)
+        .await;
+    let out = &v["out"];
+    for (label, code, field) in [
+        ("number", "not_object", "payload"),
+        ("empty", "empty", "text"),
+        ("blank", "empty", "text.text"),
+        ("cycle", "unserializable", "payload"),
+        ("bigint", "unserializable", "payload"),
+        ("big", "too_large", "payload"),
+        ("undefined", "not_object", "payload"),
+    ] {
+        let o = &out[label];
+        assert_eq!(o["threw"], Value::Null, "{label}: threw synchronously");
+        let err = &o["res"]["err"];
+        assert_eq!((err["code"].as_str(), err["field"].as_str()), (Some(code), Some(field)), "{label}: {o}");
+        assert!(err["message"].as_str().unwrap().len() > 10, "{label}: {err}");
+        assert_eq!(&o["cb"]["fail"], err, "{label}: fail got the same error");
+        assert_eq!(o["cb"]["always"], 1, "{label}");
+        assert_eq!(o["cb"]["done"], Value::Null, "{label}");
+        assert!(
+            v["warns"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains(&format!("refused: {field}:"))),
+            "{label}: console warning naming {field}: {}",
+            v["warns"]
+        );
+    }
+    assert!(out["big"]["res"]["err"]["message"].as_str().unwrap().contains("65536"));
+    // Accepted with a warning: shown, done(id) and the Promise's {id} agree.
+    let w = &out["warned"];
+    assert_eq!(w["res"]["ok"]["id"], w["cb"]["done"]);
+    assert_eq!(w["cb"]["always"], 1);
+    assert!(v["warns"].as_array().unwrap().iter().any(|s| s.as_str().unwrap().contains("show_message(): text:")), "{}", v["warns"]);
+    assert!(v["bare"].is_string(), "a bare function is taken as done");
+    assert_eq!(v["popups"], 2, "only the two accepted calls are shown");
+    app.stop().await;
+}
+
+/// Markup from a widget never runs; its safe part is shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn markup_never_runs() {
+    let app = App::start(&[]).await;
+    app.js(r#"
+window.__pwned = undefined;
+await APP.notifications.show_message({
+  header: '<img src="x" onerror="window.__pwned = 1">Header<script>window.__pwned = 2</script>',
+  text: '<script>window.__pwned = 3</script><b>bold</b> <i>it</i><br><a href="javascript:window.__pwned=4">link</a><iframe src="javascript:parent.__pwned=5"></iframe><svg onload="window.__pwned=6"></svg>',
+});
+await APP.notifications.show_message_error({ header: 'h', text: 't', link: 'javascript:window.__pwned = 7' });
+await APP.notifications.add_call({ text: 'call', click_link: 'data:text/html,<script>parent.__pwned=8</script>' });
+return null;
+"#)
+        .await;
+    // Give anything that could fire (image errors, frames) time to do so.
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    let popups = app.popups().await;
+    let p = &popups[2];
+    assert_eq!(p["header"], "Header");
+    assert_eq!(p["text"], "bold itlink");
+    let html = p["text_html"].as_str().unwrap();
+    assert!(html.contains("<b>bold</b>") && html.contains("<i>it</i>") && html.contains("<br>"), "{html}");
+    assert!(!html.contains("javascript") && !html.contains("iframe") && !html.contains("onload"), "{html}");
+    // Click everything that can be clicked: still nothing runs, the page stays.
+    app.js(r#"
+for (const el of document.querySelector('kolokol-overlay').shadowRoot.querySelectorAll('.popup, a')) el.click();
+return null;"#)
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(popups[1]["clickable"], false, "javascript: link dropped");
+    assert_eq!(popups[0]["clickable"], false, "data: click_link dropped");
+    let pwned = app.client.execute("return [window.__pwned === undefined, location.protocol];", vec![]).await.unwrap();
+    assert_eq!(pwned[0], true, "a payload ran script");
+    assert_eq!(pwned[1], "tauri:", "the page navigated away");
+    app.stop().await;
+}
+
+/// A remote page that assigns its own APP/AMOCRM objects keeps them and gains
+/// the frozen notifications object, which exists before its first script.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn globals_survive_page_objects() {
+    let fx = Fixtures::serve();
+    let app = App::start(&["open", &fx.url("assigns.html")]).await;
+    let v = app
+        .js(r#"
+const N = APP.notifications;
+let replaced = true;
+try { N.show_message = () => 'hijacked'; } catch (_) {}
+try { APP.notifications = { show_message: () => 'hijacked' }; } catch (_) {}
+try { window.APP = { other: 1 }; } catch (_) {}
+replaced = APP.notifications.show_message !== N.show_message || APP.notifications !== N;
+const r = await AMOCRM.notifications.add_call({ text: 'Звонок', from: '+7 999 000 00 00', element: { id: '5', type: 'lead' } });
+return {
+  early: window.__early,
+  page: window.APP.other, amocrmWidgets: Array.isArray(AMOCRM.widgets.list),
+  same: APP.notifications === AMOCRM.notifications, frozen: Object.isFrozen(N), replaced,
+  id: r.id,
+};
+"#)
+        .await;
+    assert_eq!(v["early"], json!({"app": "object", "appNotifications": true, "amocrmNotifications": true}));
+    assert_eq!(v["page"], 1, "the page's own APP object is what APP is");
+    assert_eq!(v["amocrmWidgets"], true, "var AMOCRM = {{...}} kept the page's keys");
+    assert_eq!((v["same"].as_bool(), v["frozen"].as_bool(), v["replaced"].as_bool()), (Some(true), Some(true), Some(false)));
+    let popups = app.popups().await;
+    assert_eq!((popups[0]["look"].as_str(), popups[0]["id"].as_str()), (Some("call"), v["id"].as_str()));
+    app.stop().await;
+}
+
+/// Pages reach the notifications commands and nothing else: a remote page not
+/// even the settings, Kolokol's own page not the opener or window commands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_reach_only_the_notification_commands() {
+    const PROBE: &str = r#"
+const I = window.__TAURI_INTERNALS__;
+const tryCall = (cmd, args) => I.invoke(cmd, args).then(() => 'allowed', (e) => 'refused: ' + String(e));
+return {
+  notify: await tryCall('plugin:notifications|notify', { method: 'show_message', payload: '{"text":"ok"}' }),
+  get_settings: await tryCall('get_settings'),
+  set_settings: await tryCall('set_settings', { settings: { account_url: 'https://evil.example' } }),
+  opener: await tryCall('plugin:opener|open_url', { url: 'https://example.com' }),
+  open_path: await tryCall('plugin:opener|open_path', { path: '/etc/passwd' }),
+  window_close: await tryCall('plugin:window|close', {}),
+  app_version: await tryCall('plugin:app|version'),
+  open_foreign_link: await tryCall('plugin:notifications|open_link', { id: 'nope', href: 'https://evil.example/' }),
+};"#;
+    let fx = Fixtures::serve();
+    let app = App::start(&["open", &fx.url("plain.html")]).await;
+    let remote = app.js(PROBE).await;
+    assert_eq!(remote["notify"], "allowed", "{remote}");
+    for cmd in ["get_settings", "set_settings", "opener", "open_path", "window_close", "app_version", "open_foreign_link"] {
+        assert!(remote[cmd].as_str().unwrap().starts_with("refused"), "remote page reached {cmd}: {remote}");
+    }
+    // The hostile stylesheet did not hide the overlay.
+    let shown = app
+        .client
+        .execute("const h = document.querySelector('kolokol-overlay'); return [getComputedStyle(h).display, h.getBoundingClientRect().width > 100];", vec![])
+        .await
+        .unwrap();
+    assert_eq!(shown, json!(["block", true]));
+    app.stop().await;
+
+    let app = App::start(&[]).await;
+    let local = app.js(PROBE).await;
+    assert_eq!((local["notify"].as_str(), local["get_settings"].as_str()), (Some("allowed"), Some("allowed")), "{local}");
+    for cmd in ["opener", "open_path", "window_close", "app_version", "open_foreign_link"] {
+        assert!(local[cmd].as_str().unwrap().starts_with("refused"), "start page reached {cmd}: {local}");
+    }
+    app.stop().await;
+}
+
+/// Tolerant shapes, callbacks, tags, dismiss, auto-close and the close button.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overlay_behaviour() {
+    let app = App::start(&[]).await;
+    let v = app
+        .js(r#"
+const N = APP.notifications;
+const flat = await N.show_notification({ header: 'Flat', text: 'flat text', type: 'call' });
+const folded = await N.add_call({ text: { header: 'Folded', text: '+7 999' }, element: {} });
+const t1 = await N.add_call({ text: 'first ring', tag: 'line-1' });
+const t2 = await N.add_call({ text: 'second ring', tag: 'line-1' });
+const info = await N.show_message({ header: 'Info', text: 'goes away', date: '1534084500000' });
+return { flat: flat.id, folded: folded.id, t1: t1.id, t2: t2.id, info: info.id };
+"#)
+        .await;
+    let popups = app.popups().await;
+    let heads: Vec<_> = popups.iter().map(|p| (p["header"].as_str(), p["text"].as_str().unwrap())).collect();
+    assert_eq!(
+        heads,
+        [(Some("Info"), "goes away"), (None, "second ring"), (Some("Folded"), "+7 999"), (Some("Flat"), "flat text")],
+        "tag line-1 replaced its earlier popup"
+    );
+    assert_eq!(popups[3]["look"], "call");
+    // dismiss by tag and by id; the close button.
+    let d = app.js("return [await APP.notifications.dismiss('line-1'), await APP.notifications.dismiss('nope')];").await;
+    assert_eq!(d, json!([true, false]));
+    app.js(&format!("APP.notifications.dismiss('{}'); return null;", v["folded"].as_str().unwrap())).await;
+    app.js("document.querySelector('kolokol-overlay').shadowRoot.querySelector('[data-look=call] [data-action=close]').click(); return null;").await;
+    let left: Vec<_> = app.popups().await.iter().map(|p| p["header"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(left, ["Info"]);
+    // A message closes on its own; a call stays until closed.
+    app.js("await APP.notifications.show_notification({ text: { header: 'Ringing', text: 'x' }, type: 'call' }); return null;").await;
+    app.wait_for("![...document.querySelector('kolokol-overlay').shadowRoot.querySelectorAll('.popup')].some((p) => p.dataset.look === 'message')").await;
+    let left: Vec<_> = app.popups().await.iter().map(|p| p["header"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(left, ["Ringing"]);
+    app.stop().await;
+}

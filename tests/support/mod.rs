@@ -1,0 +1,198 @@
+//! Harness for the end-to-end tests and the benchmark: the real app binary in a
+//! real WebKit webview, driven through tauri-driver and WebKitWebDriver.
+//! Missing pieces of the environment fail loudly; nothing is skipped.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder};
+use serde_json::{json, Value};
+
+pub const APP_BIN: &str = env!("CARGO_BIN_EXE_kolokol");
+
+fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
+}
+
+/// The pieces a real webview test needs, or a panic that says what is missing.
+pub fn require_environment() -> (PathBuf, PathBuf) {
+    let mut missing = Vec::new();
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        missing.push("an X display (DISPLAY): run the tests through ./dev.sh test, which starts Xvfb");
+    }
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+        missing.push("a D-Bus session (DBUS_SESSION_BUS_ADDRESS): ./dev.sh test runs them in dbus-run-session");
+    }
+    let driver = std::env::var_os("TAURI_DRIVER")
+        .map(PathBuf::from)
+        .or_else(|| which("tauri-driver"))
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo/bin/tauri-driver")).filter(|p| p.is_file()));
+    if driver.is_none() {
+        missing.push("tauri-driver: cargo install tauri-driver --locked (./dev.sh test does it)");
+    }
+    let native = which("WebKitWebDriver").or_else(|| Some(PathBuf::from("/usr/bin/WebKitWebDriver")).filter(|p| p.is_file()));
+    if native.is_none() {
+        missing.push("WebKitWebDriver: apt-get install webkit2gtk-driver (./dev.sh test does it)");
+    }
+    if !missing.is_empty() {
+        panic!("end-to-end tests cannot run here; missing:\n  - {}", missing.join("\n  - "));
+    }
+    (driver.unwrap(), native.unwrap())
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Serves tests/fixtures over http on 127.0.0.1 so pages load as remote origins.
+pub struct Fixtures {
+    pub origin: String,
+}
+
+impl Fixtures {
+    pub fn serve() -> Fixtures {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let root = root.clone();
+                std::thread::spawn(move || serve_one(stream, &root));
+            }
+        });
+        Fixtures { origin }
+    }
+
+    pub fn url(&self, page: &str) -> String {
+        format!("{}/{page}", self.origin)
+    }
+}
+
+fn serve_one(mut stream: TcpStream, root: &Path) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut line = String::new();
+    if reader.read_line(&mut line).is_err() {
+        return;
+    }
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).map(|n| n == 0).unwrap_or(true) || h == "\r\n" {
+            break;
+        }
+    }
+    let path = line.split_whitespace().nth(1).unwrap_or("/").split('?').next().unwrap_or("/");
+    let name = path.trim_start_matches('/');
+    let file = if name.is_empty() || name.contains("..") { None } else { std::fs::read(root.join(name)).ok() };
+    let (status, body, ctype) = match file {
+        Some(b) => ("200 OK", b, if name.ends_with(".js") { "text/javascript" } else { "text/html; charset=utf-8" }),
+        None => ("404 Not Found", b"not found".to_vec(), "text/plain"),
+    };
+    let _ = write!(stream, "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+    let _ = stream.write_all(&body);
+}
+
+/// One app instance with its own data directory, under its own tauri-driver.
+pub struct App {
+    pub client: Client,
+    pub data_dir: tempfile::TempDir,
+    driver: Child,
+}
+
+impl App {
+    pub async fn start(extra_args: &[&str]) -> App {
+        let (driver_bin, native) = require_environment();
+        let data_dir = tempfile::tempdir().unwrap();
+        let (port, native_port) = (free_port(), free_port());
+        let log = std::fs::File::create(data_dir.path().join("driver.log")).unwrap();
+        let driver = Command::new(driver_bin)
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .arg("--native-driver")
+            .arg(native)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start tauri-driver");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "tauri-driver did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let mut args = vec!["--data-dir".to_string(), data_dir.path().display().to_string()];
+        args.extend(extra_args.iter().map(|s| s.to_string()));
+        let mut caps = serde_json::Map::new();
+        // No browserName: tauri-driver picks the native driver itself.
+        caps.insert("tauri:options".into(), json!({ "application": APP_BIN, "args": args }));
+        let client = ClientBuilder::native()
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("WebDriver session with the app");
+        let app = App { client, data_dir, driver };
+        app.wait_for("document.readyState === 'complete' && !!(window.APP && APP.notifications)").await;
+        app
+    }
+
+    /// Runs `body` as an async function in the page; its return value comes back.
+    pub async fn js(&self, body: &str) -> Value {
+        let script = format!(
+            "const __done = arguments[arguments.length - 1];\n(async () => {{ {body} }})().then(__done, (e) => __done({{ __thrown: String(e && e.stack || e) }}));"
+        );
+        let v = self.client.execute_async(&script, vec![]).await.expect("script ran");
+        if let Some(t) = v.get("__thrown") {
+            panic!("page script threw: {t}");
+        }
+        v
+    }
+
+    pub async fn wait_for(&self, condition: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let ok = self.client.execute(&format!("return !!({condition});"), vec![]).await.map(|v| v == json!(true)).unwrap_or(false);
+            if ok {
+                return;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for: {condition}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Every popup in the overlay, newest first.
+    pub async fn popups(&self) -> Vec<Value> {
+        let v = self.js(POPUPS_JS).await;
+        v.as_array().cloned().unwrap_or_default()
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}
+
+pub const POPUPS_JS: &str = r#"
+const host = document.querySelector('kolokol-overlay');
+if (!host || !host.shadowRoot) return [];
+const part = (p, name) => { const e = p.querySelector(`[data-part="${name}"]`); return e ? e.textContent : null; };
+const html = (p, name) => { const e = p.querySelector(`[data-part="${name}"]`); return e ? e.innerHTML : null; };
+const more = host.shadowRoot.querySelector('[data-part="more"]');
+return [...host.shadowRoot.querySelectorAll('.popup')].map((p) => ({
+  method: p.dataset.method, look: p.dataset.look, id: p.dataset.id, tag: p.dataset.tag ?? null,
+  hidden: p.hidden, header: part(p, 'header'), text: part(p, 'text'), text_html: html(p, 'text'),
+  header_html: html(p, 'header'), from: part(p, 'from'), to: part(p, 'to'), duration: part(p, 'duration'),
+  note: part(p, 'link-note'), clickable: p.classList.contains('clickable'),
+  role: p.getAttribute('role'), live: p.parentElement.getAttribute('aria-live'),
+  more: more && !more.hidden ? more.textContent : null,
+  buttons: [...p.querySelectorAll('button')].map((b) => b.dataset.action),
+}));
+"#;
