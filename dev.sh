@@ -61,7 +61,7 @@ ensure_tauri_driver() {
 # Runs "$@" inside a private D-Bus session with a virtual X display, as the
 # end-to-end tests and benchmarks need; an existing display is not touched.
 in_desktop_session() {
-  dbus-run-session -- xvfb-run -a -s "-screen 0 1440x900x24 -nolisten tcp" "$@"
+  xvfb-run -a -s "-screen 0 1440x900x24 -nolisten tcp" dbus-run-session -- "$@"
 }
 
 cmd="${1:-}"
@@ -73,7 +73,7 @@ case "$cmd" in
     cargo build --release
     if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
       say "no display: starting Kolokol under a virtual one (Xvfb); run it from a desktop session to see it"
-      exec dbus-run-session -- xvfb-run -a "$CARGO_TARGET_DIR/release/kolokol" "$@"
+      exec xvfb-run -a dbus-run-session -- "$CARGO_TARGET_DIR/release/kolokol" "$@"
     fi
     exec "$CARGO_TARGET_DIR/release/kolokol" "$@"
     ;;

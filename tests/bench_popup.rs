@@ -59,6 +59,7 @@ return out;
         .await;
     let series = |k: &str| v[k].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect::<Vec<_>>();
     let all: Vec<f64> = series("message").into_iter().chain(series("call")).collect();
+    println!("(WebKit rounds performance.now() to whole milliseconds)");
     summary("call → popup in DOM (all)", all);
     summary("  show_message", series("message"));
     summary("  add_call", series("call"));

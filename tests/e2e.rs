@@ -100,6 +100,10 @@ APP.notifications.add_call(call_params);"#, "call", None, "Звонок от +7(
     assert!(popups[0]["note"].as_str().unwrap().contains("account address"), "{}", popups[0]);
     assert_eq!(popups[0]["live"], "polite");
     assert_eq!(popups[0]["role"], "alert");
+    // For people: what the overlay looks like with the seven examples.
+    let shot = std::env::temp_dir().join("kolokol-seed-examples.png");
+    std::fs::write(&shot, app.client.screenshot().await.unwrap()).unwrap();
+    eprintln!("screenshot: {}", shot.display());
 
     // The start page's own button sends the same example.
     app.client
@@ -280,13 +284,15 @@ return {
     for cmd in ["get_settings", "set_settings", "opener", "open_path", "window_close", "app_version", "open_foreign_link"] {
         assert!(remote[cmd].as_str().unwrap().starts_with("refused"), "remote page reached {cmd}: {remote}");
     }
-    // The hostile stylesheet did not hide the overlay.
+    eprintln!("remote page: {remote:#}");
+    // The hostile stylesheet did not hide or restyle the overlay.
     let shown = app
-        .client
-        .execute("const h = document.querySelector('kolokol-overlay'); return [getComputedStyle(h).display, h.getBoundingClientRect().width > 100];", vec![])
-        .await
-        .unwrap();
-    assert_eq!(shown, json!(["block", true]));
+        .js("await APP.notifications.show_message({ header: 'Shown', text: 'despite the page CSS' });
+const h = document.querySelector('kolokol-overlay');
+const p = h.shadowRoot.querySelector('.popup');
+return [getComputedStyle(h).display, p.getBoundingClientRect().width > 100, getComputedStyle(p).fontSize];")
+        .await;
+    assert_eq!(shown, json!(["block", true, "14px"]));
     app.stop().await;
 
     let app = App::start(&[]).await;
