@@ -100,6 +100,14 @@ APP.notifications.add_call(call_params);"#, "call", None, "Звонок от +7(
     assert!(popups[0]["note"].as_str().unwrap().contains("account address"), "{}", popups[0]);
     assert_eq!(popups[0]["live"], "polite");
     assert_eq!(popups[0]["role"], "alert");
+    // Drawn in the top right corner of the viewport, above the page, under
+    // the start page's strict CSP.
+    let place = app
+        .js("const h = document.querySelector('kolokol-overlay');
+const r = h.shadowRoot.querySelector('.popup').getBoundingClientRect();
+return [getComputedStyle(h).position, r.top >= 0 && r.top < 40, Math.abs(innerWidth - r.right) < 40, document.elementFromPoint(r.left + r.width / 2, r.top + 10) === h];")
+        .await;
+    assert_eq!(place, json!(["fixed", true, true, true]));
     // For people: what the overlay looks like with the seven examples.
     let shot = std::env::temp_dir().join("kolokol-seed-examples.png");
     std::fs::write(&shot, app.client.screenshot().await.unwrap()).unwrap();

@@ -12,9 +12,11 @@ const overlay = (() => {
         noAccount: "Relative link: set the account address in Kolokol's settings to open it" };
   const MAX_VISIBLE = 5;
   const AUTO_CLOSE_MS = { message: 6000, error: 8000 };
-  const HOST_STYLE = "all: initial !important; position: fixed !important; top: 0 !important; right: 0 !important;" +
-    " left: auto !important; bottom: auto !important; display: block !important; visibility: visible !important;" +
-    " opacity: 1 !important; z-index: 2147483647 !important; pointer-events: none !important; transform: none !important;";
+  // Set through the CSSOM, one property at a time: a page's CSP (ours
+  // included) blocks style attributes but not this. `all` first, then the rest.
+  const HOST_STYLE = [["all", "initial"], ["position", "fixed"], ["top", "0"], ["right", "0"],
+    ["left", "auto"], ["bottom", "auto"], ["display", "block"], ["visibility", "visible"], ["opacity", "1"],
+    ["z-index", "2147483647"], ["pointer-events", "none"], ["transform", "none"]];
   const ICONS = {
     message: '<path d="M12 2a2 2 0 0 1 2 2v1h3a3 3 0 0 1 3 3v8a3 3 0 0 1-3 3H7a3 3 0 0 1-3-3V8a3 3 0 0 1 3-3h3V4a2 2 0 0 1 2-2zm-3 8a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm6 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm-6 5v1.5h6V15H9zM1 10h2v5H1zm20 0h2v5h-2z"/>',
     error: '<path d="M12 2 1 21h22L12 2zm-1 7h2v6h-2V9zm0 8h2v2h-2v-2z"/>',
@@ -56,7 +58,7 @@ const overlay = (() => {
       stack.append(more);
       root.append(stack);
     }
-    host.setAttribute("style", HOST_STYLE);
+    for (const [k, v] of HOST_STYLE) host.style.setProperty(k, v, "important");
     if (!host.isConnected) {
       // Under <html>, not <body>: a page that rewrites its body keeps the overlay.
       (document.documentElement || document).appendChild(host);
