@@ -349,3 +349,69 @@ return { flat: flat.id, folded: folded.id, t1: t1.id, t2: t2.id, info: info.id }
     assert_eq!(left, ["Ringing"]);
     app.stop().await;
 }
+
+/// Links open in the user's browser through the real xdg-open (here $BROWSER is
+/// a script that records what it was given): relative links against the account
+/// address saved on the start page, card and recording of a call, links inside
+/// the text; never a dropped scheme.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_open_in_the_browser() {
+    let tmp = tempfile::tempdir().unwrap();
+    let opened = tmp.path().join("opened.txt");
+    let browser = tmp.path().join("browser.sh");
+    std::fs::write(&browser, format!("#!/bin/sh\necho \"$1\" >> '{}'\n", opened.display())).unwrap();
+    std::fs::set_permissions(&browser, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let app = support::App::start_env(&[], &[("BROWSER", browser.to_str().unwrap())]).await;
+
+    // The account address, typed into the start page's settings form.
+    let input = app.client.find(fantoccini::Locator::Id("account")).await.unwrap();
+    input.send_keys("example.amocrm.ru").await.unwrap();
+    app.client.find(fantoccini::Locator::Css("#settings button[type=submit]")).await.unwrap().click().await.unwrap();
+    app.wait_for("document.getElementById('account').value === 'https://example.amocrm.ru'").await;
+    let saved = std::fs::read_to_string(app.data_dir.path().join("settings.json")).unwrap();
+    assert!(saved.contains("\"account_url\": \"https://example.amocrm.ru\""), "{saved}");
+
+    let read = || std::fs::read_to_string(&opened).unwrap_or_default();
+    let wait_lines = |n: usize| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while read().lines().count() < n {
+            assert!(std::time::Instant::now() < deadline, "browser got only:\n{}", read());
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    const ROOT: &str = "const root = () => document.querySelector('kolokol-overlay').shadowRoot;";
+    app.js(&format!("{ROOT}
+const {{ id }} = await APP.notifications.show_message_error({{ header: 'h', text: 't', link: 'javascript:alert(1)' }});
+root().querySelector(`[data-id=\"${{id}}\"]`).click();
+const e = await APP.notifications.add_error({{ header: 'Ошибка', text: 'Контакт не найден', link: '/contacts/list/?term=4951234567' }});
+root().querySelector(`[data-id=\"${{e.id}}\"]`).click();
+return null;")).await;
+    wait_lines(1);
+    app.js(&format!("{ROOT}
+const {{ id }} = await APP.notifications.add_call({{ text: 'Звонок', element: {{ id: 18221265, type: 'contact' }}, link: 'https://example.com/dialog.mp3' }});
+root().querySelector(`[data-id=\"${{id}}\"] [data-action=click]`).click();
+return null;")).await;
+    wait_lines(2);
+    app.js(&format!("{ROOT}
+const {{ id }} = await APP.notifications.add_call({{ text: 'Звонок', element: {{ id: 18221265, type: 'contact' }}, link: 'https://example.com/dialog.mp3' }});
+root().querySelector(`[data-id=\"${{id}}\"] [data-action=recording]`).click();
+return null;")).await;
+    wait_lines(3);
+    app.js(&format!("{ROOT}
+const {{ id }} = await APP.notifications.show_message({{ header: 'h', text: 'see <a href=\"https://docs.example/a?b=1&c=2\">the docs</a>' }});
+root().querySelector(`[data-id=\"${{id}}\"] a`).click();
+return null;")).await;
+    wait_lines(4);
+    assert_eq!(
+        read().lines().collect::<Vec<_>>(),
+        [
+            "https://example.amocrm.ru/contacts/list/?term=4951234567",
+            "https://example.amocrm.ru/contacts/detail/18221265",
+            "https://example.com/dialog.mp3",
+            "https://docs.example/a?b=1&c=2",
+        ]
+    );
+    let href = app.client.execute("return location.href", vec![]).await.unwrap();
+    assert!(href.as_str().unwrap().starts_with("tauri://localhost"), "the workspace navigated: {href}");
+    app.stop().await;
+}

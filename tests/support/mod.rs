@@ -105,6 +105,12 @@ pub struct App {
 
 impl App {
     pub async fn start(extra_args: &[&str]) -> App {
+        App::start_env(extra_args, &[]).await
+    }
+
+    /// As [`App::start`], with extra environment for the app (it inherits the
+    /// driver's environment).
+    pub async fn start_env(extra_args: &[&str], env: &[(&str, &str)]) -> App {
         let (driver_bin, native) = require_environment();
         let data_dir = tempfile::tempdir().unwrap();
         let (port, native_port) = (free_port(), free_port());
@@ -113,6 +119,7 @@ impl App {
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .arg("--native-driver")
             .arg(native)
+            .envs(env.iter().copied())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
@@ -140,7 +147,7 @@ impl App {
     /// Runs `body` as an async function in the page; its return value comes back.
     pub async fn js(&self, body: &str) -> Value {
         let script = format!(
-            "const __done = arguments[arguments.length - 1];\n(async () => {{ {body} }})().then(__done, (e) => __done({{ __thrown: String(e && e.stack || e) }}));"
+            "const __done = arguments[arguments.length - 1];\n(async () => {{ {body} }})().then(__done, (e) => __done({{ __thrown: String(e) + (e && e.stack ? ' | ' + e.stack : '') }}));"
         );
         let v = self.client.execute_async(&script, vec![]).await.expect("script ran");
         if let Some(t) = v.get("__thrown") {
