@@ -13,7 +13,7 @@ mod commands;
 mod plugin;
 mod tray;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
@@ -136,20 +136,9 @@ fn data_dir(args: &cli::Args) -> PathBuf {
     if let Some(d) = std::env::var_os("KOLOKOL_DATA_DIR").filter(|d| !d.is_empty()) {
         return d.into();
     }
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("APPDATA").map(PathBuf::from))
-        .or_else(|| std::env::var_os("HOME").map(|h| default_data_base(Path::new(&h))))
-        .unwrap_or_else(|| PathBuf::from("."));
-    base.join("ru.kolokol.app")
-}
-
-fn default_data_base(home: &Path) -> PathBuf {
-    if cfg!(target_os = "macos") {
-        home.join("Library/Application Support")
-    } else {
-        home.join(".local/share")
-    }
+    // The folder Tauri's own app_data_dir() names, known before Tauri starts
+    // because the single-instance lock depends on it.
+    dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("ru.kolokol.app")
 }
 
 /// Stable across builds (unlike `DefaultHasher`), so two builds of Kolokol

@@ -59,7 +59,8 @@ impl Router {
         if recent.len() == RECENT {
             recent.pop_front();
         }
-        recent.push_back(n.clone());
+        // Only the links matter later; the raw payload stays with the caller.
+        recent.push_back(Notification { payload: serde_json::Value::Null, ..n.clone() });
         Ok(Accepted { id: n.id.clone(), route, channels, notification: n })
     }
 
