@@ -68,6 +68,7 @@ cmd="${1:-}"
 case "$cmd" in
   run)
     shift
+    [ "${1:-}" = "--" ] && shift
     install_system_packages "${BUILD_PACKAGES[@]}"
     ensure_rust
     cargo build --release
