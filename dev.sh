@@ -58,14 +58,34 @@ ensure_tauri_driver() {
   fi
 }
 
-# Runs "$@" inside a private D-Bus session with a virtual X display, as the
-# end-to-end tests and benchmarks need; an existing display is not touched.
+# Runs "$@" inside a private D-Bus session with a virtual X display and a
+# notification server (dunst), as the end-to-end tests and benchmarks need;
+# an existing display or session is not touched.
 in_desktop_session() {
-  xvfb-run -a -s "-screen 0 1440x900x24 -nolisten tcp" dbus-run-session -- "$@"
+  xvfb-run -a -s "-screen 0 1440x900x24 -nolisten tcp" dbus-run-session -- "$0" __session "$@"
+}
+
+# Inside that session: dunst first, and only once it owns its bus name may
+# anything talk to org.freedesktop.Notifications (else D-Bus starts another).
+session_main() {
+  dunst -config tests/fixtures/dunstrc >"${TMPDIR:-/tmp}/kolokol-dunst.$$.log" 2>&1 &
+  DUNST_PID=$!
+  trap 'kill "$DUNST_PID" 2>/dev/null || true' EXIT
+  local i
+  for i in $(seq 100); do
+    dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+      org.freedesktop.DBus.NameHasOwner string:org.freedesktop.Notifications 2>/dev/null | grep -q "boolean true" && break
+    sleep 0.1
+  done
+  "$@"
 }
 
 cmd="${1:-}"
 case "$cmd" in
+  __session)
+    shift
+    session_main "$@"
+    ;;
   run)
     shift
     [ "${1:-}" = "--" ] && shift

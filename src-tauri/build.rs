@@ -10,13 +10,20 @@ fn main() {
         // that is not listed in a capability is reachable from any page.
         .app_manifest(
             tauri_build::AppManifest::new()
-                .commands(&["get_settings", "set_settings"])
+                .commands(&[
+                    "get_settings",
+                    "set_settings",
+                    "history_list",
+                    "history_mark_read",
+                    "history_mark_all_read",
+                    "history_open_link",
+                ])
                 .permissions_path_pattern("./src-tauri/permissions/app/**/*"),
         )
         .plugin(
             "notifications",
             tauri_build::InlinedPlugin::new()
-                .commands(&["notify", "open_link"])
+                .commands(&["notify", "open_link", "dismiss"])
                 .default_permission(tauri_build::DefaultPermissionRule::AllowAllCommands),
         );
     tauri_build::try_build(attrs).expect("tauri-build failed");

@@ -6,13 +6,28 @@ use url::Url;
 
 pub const USAGE: &str = "\
 usage: kolokol [--minimized] [--data-dir DIR] [open URL]
+       kolokol [--data-dir DIR] history [--json] [--search Q] [--unread] [--limit N]
+       kolokol [--data-dir DIR] status [--json]
+       kolokol [--data-dir DIR] send METHOD 'JSON'
 
   --minimized     start in the tray only, without the workspace window
   --data-dir DIR  keep settings and data in DIR (default: $KOLOKOL_DATA_DIR,
                   else the system's app data folder); one instance runs per DIR
   open URL        load an http(s) page into the workspace; it may call
                   APP.notifications and nothing else
+  history         print the stored notifications, newest first (works while
+                  the app runs); --search uses full-text search
+  status          the running instance: unread count, do-not-disturb, channels
+  send            deliver a notification to the running instance, through the
+                  same validation as a page (exit 1 and the reason if refused)
 ";
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Command {
+    History { json: bool, search: Option<String>, unread: bool, limit: u32 },
+    Status { json: bool },
+    Send { method: String, payload: String },
+}
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Args {
@@ -20,6 +35,7 @@ pub struct Args {
     pub data_dir: Option<PathBuf>,
     pub open: Option<Url>,
     pub help: bool,
+    pub command: Option<Command>,
 }
 
 pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Args, String> {
@@ -36,6 +52,41 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Args, String> {
                 crate::links::check_scheme(&url).map_err(|e| format!("open: {e}"))?;
                 out.open = Some(url);
             }
+            "history" if out.command.is_none() => {
+                let (mut json, mut search, mut unread, mut limit) = (false, None, false, 50);
+                while let Some(a) = it.next() {
+                    match a.as_str() {
+                        "--json" => json = true,
+                        "--unread" => unread = true,
+                        "--search" => search = Some(it.next().ok_or("--search needs a text")?),
+                        "--limit" => {
+                            let n = it.next().ok_or("--limit needs a number")?;
+                            limit = n.parse().map_err(|_| format!("--limit: {n:?} is not a number"))?;
+                        }
+                        "--data-dir" => out.data_dir = Some(it.next().ok_or("--data-dir needs a folder")?.into()),
+                        other => return Err(format!("history: unknown argument {other:?}")),
+                    }
+                }
+                out.command = Some(Command::History { json, search, unread, limit });
+            }
+            "status" if out.command.is_none() => {
+                let mut json = false;
+                for a in it.by_ref() {
+                    match a.as_str() {
+                        "--json" => json = true,
+                        other => return Err(format!("status: unknown argument {other:?}")),
+                    }
+                }
+                out.command = Some(Command::Status { json });
+            }
+            "send" if out.command.is_none() => {
+                let method = it.next().ok_or("send needs a method, e.g. add_call")?;
+                let payload = it.next().ok_or("send needs the payload as JSON, e.g. '{\"text\":\"hi\"}'")?;
+                if let Some(extra) = it.next() {
+                    return Err(format!("send: unexpected argument {extra:?} (quote the JSON as one argument)"));
+                }
+                out.command = Some(Command::Send { method, payload });
+            }
             other => match other.strip_prefix("--data-dir=") {
                 Some(dir) => out.data_dir = Some(dir.into()),
                 None => return Err(format!("unknown argument {other:?}")),
@@ -43,6 +94,21 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Args, String> {
         }
     }
     Ok(out)
+}
+
+/// One history row as a line of text for people: time (UTC), kind, who, what.
+pub fn history_line(r: &crate::history::Row) -> String {
+    let when = std::time::UNIX_EPOCH + std::time::Duration::from_millis(r.date_ms.max(0) as u64);
+    let when = humantime::format_rfc3339_seconds(when).to_string();
+    let who = match (&r.from, &r.to) {
+        (Some(f), Some(t)) => format!("{f} → {t}  "),
+        (Some(f), None) => format!("{f}  "),
+        (None, Some(t)) => format!("→ {t}  "),
+        _ => String::new(),
+    };
+    let plain = |h: &Option<String>| h.as_deref().map(crate::html::to_text).unwrap_or_default();
+    let what = [plain(&r.header), plain(&r.text)].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(": ");
+    format!("{when}  {:<5} {}{who}{what}", r.look, if r.read { " " } else { "*" })
 }
 
 #[cfg(test)]
@@ -61,6 +127,21 @@ mod tests {
         assert_eq!(a.data_dir, Some("/tmp/x".into()));
         assert_eq!(a.open.unwrap().as_str(), "http://127.0.0.1:8080/a.html");
         assert_eq!(p(&["--data-dir=/y"]).unwrap().data_dir, Some("/y".into()));
+    }
+
+    #[test]
+    fn subcommands() {
+        assert_eq!(
+            p(&["--data-dir", "/d", "history", "--json", "--search", "Петрова", "--unread", "--limit", "5"]).unwrap().command,
+            Some(Command::History { json: true, search: Some("Петрова".into()), unread: true, limit: 5 })
+        );
+        assert_eq!(p(&["status", "--json"]).unwrap().command, Some(Command::Status { json: true }));
+        assert_eq!(
+            p(&["send", "add_call", r#"{"text":"t"}"#]).unwrap().command,
+            Some(Command::Send { method: "add_call".into(), payload: r#"{"text":"t"}"#.into() })
+        );
+        assert!(p(&["send", "add_call"]).unwrap_err().contains("JSON"));
+        assert!(p(&["history", "--limit", "x"]).unwrap_err().contains("--limit"));
     }
 
     #[test]

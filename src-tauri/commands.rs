@@ -1,10 +1,49 @@
 //! The app's own commands, reachable only from Kolokol's local pages (see
-//! capabilities/workspace.json): thin adapters over the settings store.
+//! capabilities/): thin adapters over the settings store and the history.
 
-use tauri::State;
+use tauri::{AppHandle, State};
 
+use crate::history::{Page, Query};
 use crate::settings::Settings;
 use crate::AppState;
+
+fn history(state: &AppState) -> Result<&crate::history::History, String> {
+    state.history.as_ref().map_err(|e| format!("history unavailable: {e}"))
+}
+
+#[tauri::command]
+pub async fn history_list(state: State<'_, AppState>, query: Query) -> Result<Page, String> {
+    history(&state)?.list(&query)
+}
+
+#[tauri::command]
+pub async fn history_mark_read(app: AppHandle, state: State<'_, AppState>, seqs: Vec<i64>) -> Result<usize, String> {
+    let n = history(&state)?.mark_read(&seqs)?;
+    crate::center_changed(&app, None);
+    Ok(n)
+}
+
+#[tauri::command]
+pub async fn history_mark_all_read(app: AppHandle, state: State<'_, AppState>) -> Result<usize, String> {
+    let n = history(&state)?.mark_all_read()?;
+    crate::center_changed(&app, None);
+    Ok(n)
+}
+
+/// Opens one of a stored row's own links (`click`, `card`, `recording`).
+#[tauri::command]
+pub async fn history_open_link(app: AppHandle, state: State<'_, AppState>, seq: i64, which: String) -> Result<(), String> {
+    let row = history(&state)?.get(seq)?.ok_or("no such history row")?;
+    let link = match which.as_str() {
+        "click" => row.click,
+        "card" => row.card,
+        "recording" => row.recording,
+        other => return Err(format!("{other:?} is not a link of a history row")),
+    };
+    let href = link.and_then(|l| l.href).ok_or("this row has no link to open there")?;
+    crate::open_external(&app, &href);
+    Ok(())
+}
 
 #[tauri::command]
 pub fn get_settings(state: State<'_, AppState>) -> Settings {

@@ -31,6 +31,28 @@ pub fn has_href(html: &str, href: &str) -> bool {
     html.contains(&format!("href=\"{escaped}\""))
 }
 
+/// The text of safe HTML produced by [`clean`], for toasts, the CLI and search:
+/// tags dropped (line breaks and paragraphs become spaces), entities decoded.
+pub fn to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                if !out.ends_with(' ') {
+                    out.push(' ');
+                }
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    let decoded = out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&nbsp;", "\u{a0}").replace("&amp;", "&");
+    decoded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,6 +91,12 @@ mod tests {
     fn relative_hrefs_pass_through() {
         let s = clean(r#"<a href="/contacts/detail/1">c</a>"#);
         assert!(has_href(&s, "/contacts/detail/1"), "{s}");
+    }
+
+    #[test]
+    fn to_text_reads_the_safe_subset() {
+        assert_eq!(to_text(&clean("<p>Call <b>now</b></p><p>a &lt; b &amp; c<br>next</p>")), "Call now a < b & c next");
+        assert_eq!(to_text("Звонок от <i>Анны</i>"), "Звонок от Анны");
     }
 
     #[test]

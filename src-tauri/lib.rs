@@ -3,33 +3,105 @@
 //! to windows, the tray and the plugin.
 
 pub mod api;
+pub mod badge;
 pub mod cli;
+pub mod control;
+pub mod history;
 pub mod html;
+pub mod i18n;
 pub mod links;
 pub mod router;
 pub mod settings;
+pub mod toast;
 
 mod commands;
 mod plugin;
 mod tray;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
+use serde_json::json;
 use tauri::ipc::CapabilityBuilder;
-use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
+use tauri::{AppHandle, Emitter, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
 use url::Url;
 
 pub const WORKSPACE: &str = "workspace";
+pub const HISTORY: &str = "history";
 
 pub struct AppState {
     pub settings: settings::SettingsStore,
     pub router: router::Router,
     pub data_dir: PathBuf,
+    /// `Err` says why the history could not be opened; center calls are then refused.
+    pub history: Result<history::History, String>,
+    pub toasts: toast::Toasts,
     started: Instant,
     page_loaded: AtomicBool,
     remote_grants: AtomicUsize,
+}
+
+impl AppState {
+    /// One call, from a page or from `kolokol send`, with the settings as they are now.
+    pub fn accept(&self, method: &str, payload: &str) -> Result<router::Accepted, api::Refusal> {
+        let s = self.settings.get();
+        let account = self.settings.account();
+        let policy = router::Policy { do_not_disturb: s.do_not_disturb, calls_break_through: s.calls_break_through };
+        let result = self.router.accept(method, payload, account.as_ref(), policy);
+        match &result {
+            Ok(a) => tracing::info!(method, id = %a.id, channels = ?a.channels, warnings = a.notification.warnings.len(), "accepted"),
+            Err(r) => tracing::warn!(method, code = r.code, field = %r.field, "refused: {}", r.message),
+        }
+        result
+    }
+
+    pub fn unread(&self) -> u64 {
+        self.history.as_ref().ok().and_then(|h| h.unread_count().ok()).unwrap_or(0)
+    }
+
+    fn status(&self, app: &AppHandle) -> serde_json::Value {
+        let s = self.settings.get();
+        let tray = app.try_state::<tray::Tray>().map(|t| t.shown.lock().unwrap_or_else(|e| e.into_inner()).clone());
+        json!({
+            "running": true,
+            "pid": std::process::id(),
+            "data_dir": self.data_dir,
+            "unread": self.unread(),
+            "do_not_disturb": s.do_not_disturb,
+            "calls_break_through": s.calls_break_through,
+            "channels": {
+                "history": match &self.history {
+                    Ok(_) => json!({ "available": true }),
+                    Err(e) => json!({ "available": false, "reason": e }),
+                },
+                "toast": self.toasts.health(),
+                "tray": tray,
+            },
+        })
+    }
+}
+
+/// The history as the router's store.
+struct StoreAdapter(Result<history::History, String>);
+
+impl router::Store for StoreAdapter {
+    fn store(&self, n: &api::Notification) -> Result<i64, String> {
+        match &self.0 {
+            Ok(h) => h.insert(n).map(|s| s.seq),
+            Err(e) => Err(format!("history unavailable: {e}")),
+        }
+    }
+}
+
+impl router::Channel for toast::Toasts {
+    fn name(&self) -> &'static str {
+        "toast"
+    }
+    fn deliver(&self, n: &api::Notification) {
+        self.show(n);
+    }
 }
 
 pub fn run() {
@@ -58,14 +130,34 @@ pub fn run() {
         std::process::exit(1);
     }
     let data_dir = data_dir.canonicalize().unwrap_or(data_dir);
+
+    if let Some(command) = args.command {
+        std::process::exit(run_command(command, &data_dir));
+    }
     tracing::info!(data_dir = %data_dir.display(), "starting");
 
     let settings = settings::SettingsStore::load(&data_dir);
     let minimized = args.minimized || settings.get().start_minimized;
+    let lang = i18n::Lang::from_setting(&settings.get().language);
+    let history = history::History::open(&history_path(&data_dir));
+    if let Err(e) = &history {
+        tracing::error!("history unavailable, center notifications will be refused: {e}");
+    }
+    let toasts = toast::Toasts::start(toast_labels(lang), |action| {
+        // Opened through the app handle once it exists (see setup).
+        if let Some(app) = APP.get() {
+            open_external(app, &action.href);
+        }
+    });
     let state = AppState {
         settings,
-        router: router::Router::default(),
+        router: router::Router::new(
+            Some(Arc::new(StoreAdapter(history.clone()))),
+            vec![Arc::new(toasts.clone()) as Arc<dyn router::Channel>],
+        ),
         data_dir: data_dir.clone(),
+        history,
+        toasts,
         started,
         page_loaded: AtomicBool::new(false),
         remote_grants: AtomicUsize::new(0),
@@ -84,12 +176,26 @@ pub fn run() {
         .plugin(tauri_plugin_opener::init())
         .plugin(plugin::init())
         .manage(state)
-        .invoke_handler(tauri::generate_handler![commands::get_settings, commands::set_settings])
+        .invoke_handler(tauri::generate_handler![
+            commands::get_settings,
+            commands::set_settings,
+            commands::history_list,
+            commands::history_mark_read,
+            commands::history_mark_all_read,
+            commands::history_open_link,
+        ])
         .setup(move |app| {
             let handle = app.handle();
-            tray::create(handle)?;
+            let _ = APP.set(handle.clone());
             let state = handle.state::<AppState>();
+            let s = state.settings.get();
+            handle.manage(tray::create(handle, i18n::Lang::from_setting(&s.language), s.do_not_disturb)?);
+            tray::refresh(handle);
             tracing::info!(tray_ready_ms = state.started.elapsed().as_millis() as u64, "tray ready");
+            let control_app = handle.clone();
+            if let Err(e) = control::serve(&state.data_dir, move |req| control(&control_app, req)) {
+                tracing::warn!("control socket unavailable (kolokol status/send will not reach this instance): {e}");
+            }
             let url = match &open {
                 Some(u) => {
                     allow_remote(handle, u)?;
@@ -129,6 +235,179 @@ pub fn run() {
     }
 }
 
+static APP: std::sync::OnceLock<AppHandle> = std::sync::OnceLock::new();
+
+pub fn history_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("history.sqlite3")
+}
+
+fn toast_labels(lang: i18n::Lang) -> toast::Labels {
+    match lang {
+        i18n::Lang::Ru => toast::Labels::russian(),
+        i18n::Lang::En => toast::Labels::english(),
+    }
+}
+
+/// Answers `kolokol status` and `kolokol send`.
+fn control(app: &AppHandle, req: control::Request) -> serde_json::Value {
+    let state = app.state::<AppState>();
+    match req {
+        control::Request::Status => state.status(app),
+        control::Request::Send { method, payload } => match state.accept(&method, &payload) {
+            Ok(a) => {
+                if a.route == router::Route::Center {
+                    center_changed(app, a.seq);
+                }
+                json!({ "accepted": { "id": a.id, "seq": a.seq, "channels": a.channels, "warnings": a.notification.warnings } })
+            }
+            Err(r) => json!({ "refused": r }),
+        },
+    }
+}
+
+/// After the history changed: the tray count and the history window follow.
+pub(crate) fn center_changed(app: &AppHandle, seq: Option<i64>) {
+    tray::refresh(app);
+    let state = app.state::<AppState>();
+    let _ = app.emit("history-changed", json!({ "unread": state.unread(), "total": null, "seq": seq }));
+}
+
+pub(crate) fn open_history(app: &AppHandle) {
+    if let Some(w) = app.get_webview_window(HISTORY) {
+        let _ = w.unminimize();
+        let _ = w.show();
+        let _ = w.set_focus();
+        return;
+    }
+    let title = i18n::strings(i18n::Lang::from_setting(&app.state::<AppState>().settings.get().language)).history;
+    if let Err(e) = WebviewWindowBuilder::new(app, HISTORY, WebviewUrl::App("history.html".into()))
+        .title(format!("Kolokol — {title}"))
+        .inner_size(900.0, 720.0)
+        .build()
+    {
+        tracing::warn!("cannot open the history window: {e}");
+    }
+}
+
+pub(crate) fn toggle_dnd(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let mut s = state.settings.get();
+    s.do_not_disturb = !s.do_not_disturb;
+    if let Err(e) = state.settings.set(s) {
+        tracing::warn!("cannot save do-not-disturb: {e}");
+    }
+    tray::refresh(app);
+}
+
+/// Opens an http(s) address in the user's browser; anything else is dropped.
+pub(crate) fn open_external(app: &AppHandle, href: &str) {
+    use tauri_plugin_opener::OpenerExt;
+    match Url::parse(href).map_err(|e| e.to_string()).and_then(|u| links::check_scheme(&u).map(|_| u)) {
+        Ok(url) => {
+            if let Err(e) = app.opener().open_url(url.as_str(), None::<&str>) {
+                tracing::warn!("cannot open {url}: {e}");
+            }
+        }
+        Err(e) => tracing::warn!("not opened: {e}"),
+    }
+}
+
+/// `kolokol history|status|send`: no window, exit code returned.
+fn run_command(command: cli::Command, data_dir: &Path) -> i32 {
+    match command {
+        cli::Command::History { json, search, unread, limit } => {
+            let reader = match history::History::open_readonly(&history_path(data_dir)) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("kolokol: {e}");
+                    return 1;
+                }
+            };
+            // Pages of at most what the store serves at once, up to `limit` rows.
+            let filter = if unread { history::Filter::Unread } else { history::Filter::All };
+            let mut query = history::Query { search, filter, before_seq: None, limit };
+            let mut rows = Vec::new();
+            let first = loop {
+                match reader.list(&query) {
+                    Ok(page) => {
+                        let done = page.next_before_seq.is_none() || rows.len() + page.rows.len() >= limit as usize;
+                        query.before_seq = page.next_before_seq;
+                        query.limit = limit - (rows.len() + page.rows.len()).min(limit as usize) as u32;
+                        rows.extend(page.rows);
+                        if done || query.limit == 0 {
+                            break (page.total, page.unread);
+                        }
+                    }
+                    Err(e) => {
+                        eprintln!("kolokol: {e}");
+                        return 1;
+                    }
+                }
+            };
+            rows.truncate(limit as usize);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+            } else {
+                for r in &rows {
+                    println!("{}", cli::history_line(r));
+                }
+                println!("({} shown of {}, {} unread)", rows.len(), first.0, first.1);
+            }
+            0
+        }
+        cli::Command::Status { json } => match control::request(data_dir, &control::Request::Status) {
+            Ok(v) if json => {
+                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+                0
+            }
+            Ok(v) => {
+                println!(
+                    "running (pid {}), {} unread, do not disturb: {}, toasts: {}",
+                    v["pid"], v["unread"], v["do_not_disturb"], v["channels"]["toast"]
+                );
+                0
+            }
+            Err(e) => {
+                if json {
+                    println!("{}", json!({ "running": false, "reason": e }));
+                } else {
+                    eprintln!("kolokol: {e}");
+                }
+                3
+            }
+        },
+        cli::Command::Send { method, payload } => {
+            match control::request(data_dir, &control::Request::Send { method: method.clone(), payload }) {
+                Ok(v) if v.get("accepted").is_some() => {
+                    for w in v["accepted"]["warnings"].as_array().into_iter().flatten() {
+                        eprintln!("warning: {}: {}", w["field"].as_str().unwrap_or(""), w["message"].as_str().unwrap_or(""));
+                    }
+                    println!("{}", v["accepted"]);
+                    0
+                }
+                Ok(v) if v.get("refused").is_some() => {
+                    let r = &v["refused"];
+                    eprintln!(
+                        "kolokol: {method}() refused ({}): {}: {}",
+                        r["code"].as_str().unwrap_or(""),
+                        r["field"].as_str().unwrap_or(""),
+                        r["message"].as_str().unwrap_or("")
+                    );
+                    1
+                }
+                Ok(v) => {
+                    eprintln!("kolokol: {}", v["error"]);
+                    1
+                }
+                Err(e) => {
+                    eprintln!("kolokol: {e}");
+                    3
+                }
+            }
+        }
+    }
+}
+
 fn data_dir(args: &cli::Args) -> PathBuf {
     if let Some(d) = &args.data_dir {
         return d.clone();
@@ -143,7 +422,7 @@ fn data_dir(args: &cli::Args) -> PathBuf {
 
 /// Stable across builds (unlike `DefaultHasher`), so two builds of Kolokol
 /// agree on which instance owns a data directory.
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }
 

@@ -5,11 +5,10 @@
 use std::sync::LazyLock;
 
 use tauri::plugin::{Builder, TauriPlugin};
-use tauri::{AppHandle, Runtime, State};
-use tauri_plugin_opener::OpenerExt;
+use tauri::{AppHandle, Manager, State, Wry};
 
 use crate::api::Refusal;
-use crate::router::Accepted;
+use crate::router::{Accepted, Route};
 use crate::AppState;
 
 static INIT_SCRIPT: LazyLock<String> = LazyLock::new(|| {
@@ -21,22 +20,26 @@ static INIT_SCRIPT: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-pub fn init<R: Runtime>() -> TauriPlugin<R> {
+pub fn init() -> TauriPlugin<Wry> {
     Builder::new("notifications")
         .js_init_script(INIT_SCRIPT.as_str())
-        .invoke_handler(tauri::generate_handler![notify, open_link])
+        .invoke_handler(tauri::generate_handler![notify, open_link, dismiss])
         .build()
 }
 
 /// One call of an `APP.notifications` method; `payload` is the page's
-/// argument serialised as JSON by the facade.
+/// argument serialised as JSON by the facade. Center calls wait for their
+/// row to be committed, on a blocking thread, never the UI thread.
 #[tauri::command]
-async fn notify(state: State<'_, AppState>, method: String, payload: String) -> Result<Accepted, Refusal> {
-    let account = state.settings.account();
-    let result = state.router.accept(&method, &payload, account.as_ref());
-    match &result {
-        Ok(a) => tracing::info!(method, id = %a.id, route = ?a.route, warnings = a.notification.warnings.len(), "accepted"),
-        Err(r) => tracing::warn!(method, code = r.code, field = %r.field, "refused: {}", r.message),
+async fn notify(app: AppHandle, method: String, payload: String) -> Result<Accepted, Refusal> {
+    let worker = app.clone();
+    let result = tauri::async_runtime::spawn_blocking(move || worker.state::<AppState>().accept(&method, &payload))
+        .await
+        .map_err(|e| Refusal::new("internal", "payload", format!("Kolokol failed while handling the call: {e}")))?;
+    if let Ok(a) = &result {
+        if a.route == Route::Center {
+            crate::center_changed(&app, a.seq);
+        }
     }
     result
 }
@@ -44,9 +47,17 @@ async fn notify(state: State<'_, AppState>, method: String, payload: String) -> 
 /// A click on a popup or a link inside it. Only links the notification carried
 /// are opened, and only http(s), in the user's browser.
 #[tauri::command]
-async fn open_link<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, id: String, href: String) -> Result<(), String> {
+async fn open_link(app: AppHandle, state: State<'_, AppState>, id: String, href: String) -> Result<(), String> {
     let account = state.settings.account();
     let url = state.router.link_to_open(&id, &href, account.as_ref())?;
     tracing::info!(%url, "opening link in the browser");
-    app.opener().open_url(url.as_str(), None::<&str>).map_err(|e| e.to_string())
+    crate::open_external(&app, url.as_str());
+    Ok(())
+}
+
+/// `APP.notifications.dismiss(idOrTag)`: the page closes its popup; this closes the toast.
+#[tauri::command]
+async fn dismiss(state: State<'_, AppState>, id_or_tag: String) -> Result<(), String> {
+    state.toasts.dismiss(&id_or_tag);
+    Ok(())
 }

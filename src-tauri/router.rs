@@ -1,11 +1,12 @@
 //! Where an accepted notification goes. Interface-only methods go to the
-//! calling page's overlay and nowhere else; center methods go to every enabled
-//! channel (for now the overlay; history, toasts and the tray come next).
+//! calling page's overlay and nowhere else; center methods are stored durably
+//! first (a call is accepted only once its row is on disk), then go to every
+//! enabled channel: the overlay, a native toast, the tray count.
 //! Also remembers recent notifications so a click can only open links that a
 //! notification really carried. No Tauri here.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use url::Url;
@@ -32,8 +33,32 @@ pub fn route(method: Method) -> Route {
 pub struct Accepted {
     pub id: String,
     pub route: Route,
+    /// Channels it was delivered to, in order.
     pub channels: Vec<&'static str>,
+    /// The history row (center notifications).
+    pub seq: Option<i64>,
+    /// A toast was due but do-not-disturb held it back.
+    pub silenced: bool,
     pub notification: Notification,
+}
+
+/// The durable history, as the router needs it.
+pub trait Store: Send + Sync {
+    /// Returns once the row is committed to disk.
+    fn store(&self, n: &Notification) -> Result<i64, String>;
+}
+
+/// A channel that must never block the caller (native toasts).
+pub trait Channel: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn deliver(&self, n: &Notification);
+}
+
+/// What the settings say about delivery right now.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Policy {
+    pub do_not_disturb: bool,
+    pub calls_break_through: bool,
 }
 
 /// How many notifications keep their links clickable.
@@ -42,26 +67,50 @@ const RECENT: usize = 500;
 #[derive(Default)]
 pub struct Router {
     recent: Mutex<VecDeque<Notification>>,
+    store: Option<Arc<dyn Store>>,
+    channels: Vec<Arc<dyn Channel>>,
 }
 
 impl Router {
-    pub fn accept(&self, method: &str, raw: &str, account: Option<&Url>) -> Result<Accepted, Refusal> {
+    pub fn new(store: Option<Arc<dyn Store>>, channels: Vec<Arc<dyn Channel>>) -> Router {
+        Router { recent: Mutex::default(), store, channels }
+    }
+
+    /// Validates, stores (center kinds) and delivers one call. Blocks while
+    /// the row is written: call it off the UI thread.
+    pub fn accept(&self, method: &str, raw: &str, account: Option<&Url>, policy: Policy) -> Result<Accepted, Refusal> {
         let m = Method::parse(method).ok_or_else(|| {
             Refusal::new("unknown_method", "method", format!("{method:?} is not an APP.notifications method"))
         })?;
         let ctx = api::Context { account, now_ms: now_ms(), id: uuid::Uuid::now_v7().to_string() };
         let n = api::normalize(m, raw, ctx)?;
         let route = route(m);
-        // Center channels beyond the overlay join here (history first, so that
-        // "accepted" means stored).
-        let channels = vec!["overlay"];
+        let mut channels = vec!["overlay"];
+        let (mut seq, mut silenced) = (None, false);
+        if route == Route::Center {
+            if let Some(store) = &self.store {
+                let s = store.store(&n).map_err(|e| {
+                    Refusal::new("not_stored", "payload", format!("the history could not store it, so it was not accepted: {e}"))
+                })?;
+                seq = Some(s);
+                channels.push("history");
+            }
+            silenced = policy.do_not_disturb && !(n.look == api::Look::Call && policy.calls_break_through);
+            if !silenced {
+                for c in &self.channels {
+                    c.deliver(&n);
+                    channels.push(c.name());
+                }
+            }
+            channels.push("tray");
+        }
         let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
         if recent.len() == RECENT {
             recent.pop_front();
         }
         // Only the links matter later; the raw payload stays with the caller.
         recent.push_back(Notification { payload: serde_json::Value::Null, ..n.clone() });
-        Ok(Accepted { id: n.id.clone(), route, channels, notification: n })
+        Ok(Accepted { id: n.id.clone(), route, channels, seq, silenced, notification: n })
     }
 
     /// The address to open for a click on notification `id`: `href` must be one
@@ -108,11 +157,11 @@ mod tests {
     #[test]
     fn accept_gives_ids_and_refuses_unknown_methods() {
         let r = Router::default();
-        let a = r.accept("add_call", r#"{"text":"t"}"#, None).unwrap();
-        let b = r.accept("add_call", r#"{"text":"t"}"#, None).unwrap();
+        let a = r.accept("add_call", r#"{"text":"t"}"#, None, Policy::default()).unwrap();
+        let b = r.accept("add_call", r#"{"text":"t"}"#, None, Policy::default()).unwrap();
         assert_ne!(a.id, b.id);
         assert_eq!(a.route, Route::Center);
-        assert_eq!(r.accept("eval", "{}", None).unwrap_err().code, "unknown_method");
+        assert_eq!(r.accept("eval", "{}", None, Policy::default()).unwrap_err().code, "unknown_method");
     }
 
     #[test]
@@ -120,7 +169,7 @@ mod tests {
         let r = Router::default();
         let acc = Url::parse("https://a.amocrm.ru").unwrap();
         let a = r
-            .accept("add_error", r#"{"text":"see <a href=\"/leads/detail/2\">lead</a>","link":"/contacts/list/?term=1&x=2"}"#, Some(&acc))
+            .accept("add_error", r#"{"text":"see <a href=\"/leads/detail/2\">lead</a>","link":"/contacts/list/?term=1&x=2"}"#, Some(&acc), Policy::default())
             .unwrap();
         assert_eq!(r.link_to_open(&a.id, "/contacts/list/?term=1&x=2", Some(&acc)).unwrap().as_str(), "https://a.amocrm.ru/contacts/list/?term=1&x=2");
         assert_eq!(r.link_to_open(&a.id, "/leads/detail/2", Some(&acc)).unwrap().as_str(), "https://a.amocrm.ru/leads/detail/2");

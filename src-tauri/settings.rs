@@ -6,7 +6,7 @@ use std::sync::RwLock;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
     /// Origin of the amoCRM account, e.g. `https://example.amocrm.ru`:
@@ -14,6 +14,24 @@ pub struct Settings {
     pub account_url: Option<String>,
     /// Start in the tray only, as `--minimized` does.
     pub start_minimized: bool,
+    /// "auto" (the system locale), "ru" or "en".
+    pub language: String,
+    /// Do not disturb: no toasts. Storage and the tray count never stop.
+    pub do_not_disturb: bool,
+    /// Calls still raise a toast under do-not-disturb (an agent must not miss one).
+    pub calls_break_through: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            account_url: None,
+            start_minimized: false,
+            language: "auto".into(),
+            do_not_disturb: false,
+            calls_break_through: true,
+        }
+    }
 }
 
 /// Validates an account address as typed by a person: the scheme may be left
@@ -67,6 +85,9 @@ impl SettingsStore {
         new.account_url = normalize_account(new.account_url.as_deref().unwrap_or(""))
             .map_err(|e| format!("account_url: {e}"))?
             .map(|u| u.origin().ascii_serialization());
+        if !matches!(new.language.as_str(), "auto" | "ru" | "en") {
+            return Err(format!("language: {:?} is not one of auto, ru, en", new.language));
+        }
         let json = serde_json::to_vec_pretty(&new).map_err(|e| e.to_string())?;
         let tmp = self.path.with_extension("json.tmp");
         std::fs::write(&tmp, json)
@@ -98,11 +119,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = SettingsStore::load(dir.path());
         assert_eq!(s.get(), Settings::default());
-        let saved = s.set(Settings { account_url: Some("example.amocrm.ru/x".into()), start_minimized: true }).unwrap();
+        let saved = s.set(Settings { account_url: Some("example.amocrm.ru/x".into()), start_minimized: true, ..Default::default() }).unwrap();
         assert_eq!(saved.account_url.as_deref(), Some("https://example.amocrm.ru"));
         assert_eq!(SettingsStore::load(dir.path()).get(), saved);
         assert_eq!(s.account().unwrap().as_str(), "https://example.amocrm.ru/");
         assert!(s.set(Settings { account_url: Some("ftp://x".into()), ..Default::default() }).unwrap_err().starts_with("account_url:"));
+        assert!(s.set(Settings { language: "de".into(), ..Default::default() }).unwrap_err().starts_with("language:"));
+        // Files from before a setting existed still load, with its default.
+        std::fs::write(dir.path().join("settings.json"), br#"{"account_url":null}"#).unwrap();
+        assert!(SettingsStore::load(dir.path()).get().calls_break_through);
 
         std::fs::write(dir.path().join("settings.json"), b"{not json").unwrap();
         assert_eq!(SettingsStore::load(dir.path()).get(), Settings::default());

@@ -1,24 +1,97 @@
-//! The tray icon and its menu.
+//! The tray icon and its menu: Open workspace, History (N unread), Do not
+//! disturb, Quit. The unread count shows as the tray's label where the
+//! platform has one and as a badge drawn into the icon.
 
-use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
-use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Runtime};
+use std::sync::Mutex;
 
-pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    let open = MenuItem::with_id(app, "open", "Open workspace", true, None::<&str>)?;
-    let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
-    let menu = Menu::with_items(app, &[&open, &PredefinedMenuItem::separator(app)?, &quit])?;
-    let mut tray = TrayIconBuilder::with_id("kolokol")
+use serde::Serialize;
+use tauri::image::Image;
+use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
+use tauri::tray::{TrayIcon, TrayIconBuilder};
+use tauri::{AppHandle, Manager, Wry};
+
+use crate::i18n::{self, Lang};
+use crate::{badge, AppState};
+
+pub struct Tray {
+    icon: TrayIcon<Wry>,
+    open: MenuItem<Wry>,
+    history: MenuItem<Wry>,
+    dnd: CheckMenuItem<Wry>,
+    quit: MenuItem<Wry>,
+    base: Option<(Vec<u8>, u32, u32)>,
+    /// What the tray shows now, for `kolokol status`.
+    pub shown: Mutex<TrayState>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TrayState {
+    pub unread: u64,
+    pub label: Option<String>,
+    pub tooltip: String,
+    pub history_item: String,
+    pub do_not_disturb: bool,
+}
+
+pub fn create(app: &AppHandle, lang: Lang, dnd: bool) -> tauri::Result<Tray> {
+    let s = i18n::strings(lang);
+    let open = MenuItem::with_id(app, "open", s.open_workspace, true, None::<&str>)?;
+    let history = MenuItem::with_id(app, "history", s.history, true, None::<&str>)?;
+    let dnd_item = CheckMenuItem::with_id(app, "dnd", s.do_not_disturb, true, dnd, None::<&str>)?;
+    let quit = MenuItem::with_id(app, "quit", s.quit, true, None::<&str>)?;
+    let sep = PredefinedMenuItem::separator(app)?;
+    let menu = Menu::with_items(app, &[&open, &history, &dnd_item, &sep, &quit])?;
+    let base = app.default_window_icon().map(|i| (i.rgba().to_vec(), i.width(), i.height()));
+    let mut builder = TrayIconBuilder::with_id("kolokol")
         .tooltip("Kolokol")
         .menu(&menu)
         .on_menu_event(|app, event| match event.id().as_ref() {
             "open" => crate::show_workspace(app),
+            "history" => crate::open_history(app),
+            "dnd" => crate::toggle_dnd(app),
             "quit" => app.exit(0),
             _ => {}
         });
     if let Some(icon) = app.default_window_icon() {
-        tray = tray.icon(icon.clone());
+        builder = builder.icon(icon.clone());
     }
-    tray.build(app)?;
-    Ok(())
+    let icon = builder.build(app)?;
+    Ok(Tray { icon, open, history, dnd: dnd_item, quit, base, shown: Mutex::new(TrayState::default()) })
+}
+
+impl Tray {
+    /// Shows `unread` and the do-not-disturb state; labels in `lang`.
+    pub fn update(&self, lang: Lang, unread: u64, dnd: bool) {
+        let s = i18n::strings(lang);
+        let history_item = i18n::history_item(lang, unread);
+        let label = (unread > 0).then(|| badge::label(unread));
+        let tooltip = if unread > 0 { format!("Kolokol — {unread} {}", s.unread) } else { "Kolokol".to_owned() };
+        let _ = self.open.set_text(s.open_workspace);
+        let _ = self.quit.set_text(s.quit);
+        let _ = self.dnd.set_text(s.do_not_disturb);
+        let _ = self.history.set_text(&history_item);
+        let _ = self.dnd.set_checked(dnd);
+        let _ = self.icon.set_title(label.as_deref());
+        let _ = self.icon.set_tooltip(Some(&tooltip));
+        // macOS shows the title beside its template icon; elsewhere draw the count.
+        if !cfg!(target_os = "macos") {
+            if let Some((rgba, w, h)) = &self.base {
+                let drawn = badge::draw(rgba, *w, *h, unread);
+                let _ = self.icon.set_icon(Some(Image::new_owned(drawn, *w, *h)));
+            }
+        }
+        *self.shown.lock().unwrap_or_else(|e| e.into_inner()) =
+            TrayState { unread, label, tooltip, history_item, do_not_disturb: dnd };
+    }
+}
+
+/// Refreshes the tray from the store and settings.
+pub fn refresh(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let settings = state.settings.get();
+    let lang = Lang::from_setting(&settings.language);
+    let unread = state.unread();
+    if let Some(tray) = app.try_state::<Tray>() {
+        tray.update(lang, unread, settings.do_not_disturb);
+    }
 }

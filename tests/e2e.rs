@@ -350,8 +350,8 @@ return { flat: flat.id, folded: folded.id, t1: t1.id, t2: t2.id, info: info.id }
     app.stop().await;
 }
 
-/// Links open in the user's browser through the real xdg-open (here $BROWSER is
-/// a script that records what it was given): relative links against the account
+/// Links open in the user's browser through the real xdg-open (here the
+/// default browser is a script that records what it was given): relative links against the account
 /// address saved on the start page, card and recording of a call, links inside
 /// the text; never a dropped scheme.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -361,7 +361,30 @@ async fn links_open_in_the_browser() {
     let browser = tmp.path().join("browser.sh");
     std::fs::write(&browser, format!("#!/bin/sh\necho \"$1\" >> '{}'\n", opened.display())).unwrap();
     std::fs::set_permissions(&browser, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let app = support::App::start_env(&[], &[("BROWSER", browser.to_str().unwrap())]).await;
+    // The user's default browser, the XDG way (a machine with a browser
+    // installed registers it system-wide; the user's mimeapps.list wins).
+    let (config, data) = (tmp.path().join("config"), tmp.path().join("data"));
+    std::fs::create_dir_all(data.join("applications")).unwrap();
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        data.join("applications/kolokol-test-browser.desktop"),
+        format!("[Desktop Entry]\nType=Application\nName=Test browser\nExec={} %u\nMimeType=x-scheme-handler/http;x-scheme-handler/https;\n", browser.display()),
+    )
+    .unwrap();
+    std::fs::write(
+        config.join("mimeapps.list"),
+        "[Default Applications]\nx-scheme-handler/http=kolokol-test-browser.desktop\nx-scheme-handler/https=kolokol-test-browser.desktop\n",
+    )
+    .unwrap();
+    let app = support::App::start_env(
+        &[],
+        &[
+            ("BROWSER", browser.to_str().unwrap()),
+            ("XDG_CONFIG_HOME", config.to_str().unwrap()),
+            ("XDG_DATA_HOME", data.to_str().unwrap()),
+        ],
+    )
+    .await;
 
     // The account address, typed into the start page's settings form.
     let input = app.client.find(fantoccini::Locator::Id("account")).await.unwrap();
@@ -375,7 +398,7 @@ async fn links_open_in_the_browser() {
     let wait_lines = |n: usize| {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
         while read().lines().count() < n {
-            assert!(std::time::Instant::now() < deadline, "browser got only:\n{}", read());
+            assert!(std::time::Instant::now() < deadline, "browser got only:\n{}\napp log:\n{}", read(), std::fs::read_to_string(app.data_dir.path().join("driver.log")).unwrap_or_default());
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
     };

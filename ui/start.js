@@ -20,8 +20,10 @@ if (/^ru\b/i.test(navigator.language)) {
 }
 const say = (key, fallback) => (document.documentElement.lang === "ru" && RU[key]) || fallback;
 
+let current = {};
+
 async function loadSettings() {
-  const s = await invoke("get_settings");
+  const s = (current = await invoke("get_settings"));
   $("account").value = s.account_url || "";
   $("minimized").checked = !!s.start_minimized;
   $("account-status").textContent = s.account_url ? "" : say("noAccount", "No address set: relative links will not open.");
@@ -31,9 +33,10 @@ $("settings").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const status = $("account-status");
   try {
-    const s = await invoke("set_settings", {
-      settings: { account_url: $("account").value, start_minimized: $("minimized").checked },
-    });
+    // Only this form's fields change; the rest (language, do-not-disturb…) stay.
+    const s = (current = await invoke("set_settings", {
+      settings: { ...current, account_url: $("account").value, start_minimized: $("minimized").checked },
+    }));
     $("account").value = s.account_url || "";
     status.textContent = say("saved", "Saved.");
     status.classList.remove("bad");

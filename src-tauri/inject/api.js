@@ -95,6 +95,9 @@ for (const m of METHODS) {
 // Extension: close a popup by its id or tag (a call that was answered).
 notifications.dismiss = function (idOrTag) {
   try {
+    if (invoke && idOrTag != null) {
+      invoke("plugin:notifications|dismiss", { idOrTag: String(idOrTag) }).catch((e) => warn(`dismiss: ${e}`));
+    }
     return Promise.resolve(overlay.dismiss(idOrTag));
   } catch (_) {
     return Promise.resolve(false);

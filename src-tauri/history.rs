@@ -1,0 +1,1376 @@
+//! Durable notification history: one SQLite file in WAL mode with
+//! `synchronous=FULL`, so a row whose insert has returned survives a crash or a
+//! power loss. Every write goes through one writer thread that commits in
+//! groups (one fsync for all requests waiting at that moment); reads use their
+//! own connections, which WAL lets run alongside the writer. No Tauri here.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::api::{Look, Notification};
+use crate::links::Link;
+
+/// Most requests one commit takes: bounds how long the first caller of a busy
+/// group waits for the others.
+const MAX_GROUP: usize = 1024;
+/// Largest page `list` returns.
+pub const MAX_LIMIT: u32 = 500;
+/// Search words used at most; the rest are ignored (each one costs an FTS term lookup).
+const MAX_SEARCH_TERMS: usize = 16;
+/// A search matching more rows than this reports `total` as this many with
+/// `total_exact = false`: counting every hit of a common word in a million rows
+/// costs more than the page itself (measured in tests/bench_history.rs).
+pub const SEARCH_COUNT_CAP: u64 = 10_000;
+/// Up to this many unread rows, an unread search walks the unread rows
+/// instead of the search hits.
+/// (Small in tests, so both paths run.)
+const UNREAD_SCAN_MAX: u64 = if cfg!(test) { 10 } else { 20_000 };
+/// Rows one mark_all_read request marks.
+const MARK_ALL_CHUNK: usize = if cfg!(test) { 7 } else { 10_000 };
+/// Idle read connections kept open.
+const MAX_IDLE_READERS: usize = 4;
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+// ---------------------------------------------------------------- public types
+
+/// What an insert did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stored {
+    pub seq: i64,
+    /// The id of the notification this one replaced (same `tag`); its row,
+    /// `seq` included, now holds the new notification.
+    pub replaced_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Filter {
+    #[default]
+    All,
+    /// look = "call"
+    Calls,
+    /// look = "error"
+    Errors,
+    Unread,
+}
+
+/// One page of the history, newest first. Keyset paging: pass the last row's
+/// `seq` (or `Page::next_before_seq`) as `before_seq` for the next page.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Query {
+    pub search: Option<String>,
+    pub filter: Filter,
+    pub before_seq: Option<i64>,
+    /// Clamped to 1..=MAX_LIMIT.
+    pub limit: u32,
+}
+
+impl Default for Query {
+    fn default() -> Self {
+        Query { search: None, filter: Filter::All, before_seq: None, limit: 50 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Page {
+    pub rows: Vec<Row>,
+    /// Rows matching search + filter (all pages). Exact without a search;
+    /// with a search capped at SEARCH_COUNT_CAP, see `total_exact`.
+    pub total: u64,
+    pub total_exact: bool,
+    /// Unread rows in the whole history.
+    pub unread: u64,
+    /// `before_seq` for the next page; None on the last page.
+    pub next_before_seq: Option<i64>,
+}
+
+/// A stored notification as the history window shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub seq: i64,
+    pub id: String,
+    pub method: String,
+    pub look: String,
+    /// Safe HTML, as normalised.
+    pub header: Option<String>,
+    /// Safe HTML, as normalised.
+    pub text: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub duration_s: Option<u64>,
+    pub date_ms: i64,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+    pub read: bool,
+    pub tag: Option<String>,
+    pub icon: Option<String>,
+    pub click: Option<Link>,
+    pub card: Option<Link>,
+    pub recording: Option<Link>,
+    /// The payload exactly as received.
+    pub payload: Value,
+}
+
+/// The history with its writer. Cheap to clone; the writer thread stops (and
+/// is joined) when the last clone is dropped.
+#[derive(Clone)]
+pub struct History {
+    inner: Arc<Inner>,
+}
+
+/// Read-only access, for the CLI while the app (the writer) runs.
+#[derive(Clone)]
+pub struct HistoryReader {
+    pool: Arc<ReadPool>,
+}
+
+struct Inner {
+    reader: HistoryReader,
+    tx: Option<Sender<Request>>,
+    writer: Option<JoinHandle<()>>,
+    commits: Arc<AtomicU64>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Closing the channel ends the writer loop; joining closes its connection.
+        self.tx.take();
+        if let Some(h) = self.writer.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+// ------------------------------------------------------------------- History
+
+impl History {
+    /// Opens (creating if needed) the history at `path`, brings its schema up
+    /// to date and starts the writer thread.
+    pub fn open(path: &Path) -> Result<History, String> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("history: cannot create the folder {}: {e}", dir.display()))?;
+        }
+        let mut conn = Connection::open(path).map_err(|e| open_err(path, e))?;
+        configure_writer(&conn).map_err(|e| format!("history: cannot open {}: {e}", path.display()))?;
+        migrate(&mut conn, MIGRATIONS.len()).map_err(|e| format!("history: {}: {e}", path.display()))?;
+
+        let commits = Arc::new(AtomicU64::new(0));
+        let (tx, rx) = mpsc::channel();
+        let counter = commits.clone();
+        let writer = std::thread::Builder::new()
+            .name("kolokol-history-writer".into())
+            .spawn(move || run_writer(conn, rx, counter))
+            .map_err(|e| format!("history: cannot start the writer thread: {e}"))?;
+        let reader = HistoryReader { pool: Arc::new(ReadPool::new(path)) };
+        Ok(History { inner: Arc::new(Inner { reader, tx: Some(tx), writer: Some(writer), commits }) })
+    }
+
+    /// Read-only access to an existing, up-to-date history (no writer thread,
+    /// no migration): the CLI uses it while the app holds the writer.
+    pub fn open_readonly(path: &Path) -> Result<HistoryReader, String> {
+        if !path.exists() {
+            return Err(format!("history: there is no history at {}", path.display()));
+        }
+        let reader = HistoryReader { pool: Arc::new(ReadPool::new(path)) };
+        let version = reader.pool.with(|c| c.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0)))?;
+        let latest = MIGRATIONS.len() as i64;
+        if version < latest {
+            return Err(format!(
+                "history: {} has schema v{version}, older than v{latest}; start Kolokol once to upgrade it",
+                path.display()
+            ));
+        }
+        if version > latest {
+            return Err(newer_err(path, version));
+        }
+        Ok(reader)
+    }
+
+    /// Stores `n` and returns once its row is committed to disk.
+    pub fn insert(&self, n: &Notification) -> Result<Stored, String> {
+        self.insert_batch(std::slice::from_ref(n))?
+            .pop()
+            .ok_or_else(|| "history: the writer returned no row".to_owned())
+    }
+
+    /// Stores all of `ns` in one commit, all or nothing (imports, bulk fills).
+    pub fn insert_batch(&self, ns: &[Notification]) -> Result<Vec<Stored>, String> {
+        let rows = ns.iter().map(Prepared::new).collect::<Result<Vec<_>, _>>()?;
+        match self.write(Op::Insert(rows))? {
+            Reply::Stored(s) => Ok(s),
+            Reply::Changed(_) => Err("history: unexpected reply from the writer".into()),
+        }
+    }
+
+    pub fn mark_read(&self, seqs: &[i64]) -> Result<usize, String> {
+        self.changed(Op::MarkRead(seqs.to_vec()))
+    }
+
+    /// Marks every row committed before the call as read. Done in chunks of
+    /// MARK_ALL_CHUNK rows, each its own request, so inserts keep flowing
+    /// between chunks (one request over a million rows held the writer ~8 s).
+    pub fn mark_all_read(&self) -> Result<usize, String> {
+        let upto = self.inner.reader.pool.with(|c| {
+            c.query_row("SELECT coalesce(max(seq), 0) FROM notifications", [], |r| r.get::<_, i64>(0))
+        })?;
+        let mut total = 0;
+        loop {
+            let n = self.changed(Op::MarkAllRead { upto })?;
+            total += n;
+            if n < MARK_ALL_CHUNK {
+                return Ok(total);
+            }
+        }
+    }
+
+    pub fn list(&self, q: &Query) -> Result<Page, String> {
+        self.inner.reader.list(q)
+    }
+
+    pub fn unread_count(&self) -> Result<u64, String> {
+        self.inner.reader.unread_count()
+    }
+
+    pub fn get(&self, seq: i64) -> Result<Option<Row>, String> {
+        self.inner.reader.get(seq)
+    }
+
+    /// Transactions the writer has committed since `open`.
+    pub fn commits(&self) -> u64 {
+        self.inner.commits.load(Ordering::Relaxed)
+    }
+
+    pub fn reader(&self) -> &HistoryReader {
+        &self.inner.reader
+    }
+
+    fn changed(&self, op: Op) -> Result<usize, String> {
+        match self.write(op)? {
+            Reply::Changed(n) => Ok(n),
+            Reply::Stored(_) => Err("history: unexpected reply from the writer".into()),
+        }
+    }
+
+    fn write(&self, op: Op) -> Result<Reply, String> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        let tx = self.inner.tx.as_ref().ok_or("history: the writer is closed")?;
+        tx.send(Request { op, reply }).map_err(|_| "history: the writer thread has stopped".to_owned())?;
+        answer.recv().map_err(|_| "history: the writer thread stopped before answering".to_owned())?
+    }
+}
+
+// ------------------------------------------------------------------- reading
+
+impl HistoryReader {
+    pub fn list(&self, q: &Query) -> Result<Page, String> {
+        let limit = q.limit.clamp(1, MAX_LIMIT) as i64;
+        let before = q.before_seq.unwrap_or(i64::MAX);
+        let search = q.search.as_deref().and_then(fts_query).map(|m| match q.filter {
+            // The look filter joins the FTS query (see v2_search).
+            Filter::Calls => format!("look : \"call\" AND {m}"),
+            Filter::Errors => format!("look : \"error\" AND {m}"),
+            Filter::All | Filter::Unread => m,
+        });
+        self.pool.with(|c| {
+            // One read transaction: rows and counts come from the same snapshot.
+            let tx = c.unchecked_transaction()?;
+            let mut rows = Vec::with_capacity(limit as usize + 1);
+            let mut push = |st: &mut rusqlite::CachedStatement<'_>, p: &[&dyn rusqlite::ToSql]| -> rusqlite::Result<()> {
+                let mut it = st.query(p)?;
+                while let Some(r) = it.next()? {
+                    rows.push(read_row(r)?);
+                }
+                Ok(())
+            };
+            let unread = count_from_counts(&tx, Filter::Unread)?;
+            // One row more than asked tells whether there is a next page.
+            let (total, total_exact) = match &search {
+                None => {
+                    let filter = match q.filter {
+                        Filter::All => "",
+                        Filter::Calls => "AND n.look = 'call'",
+                        Filter::Errors => "AND n.look = 'error'",
+                        // Literal `read = 0` so the partial index applies.
+                        Filter::Unread => "AND n.read = 0",
+                    };
+                    let sql = format!(
+                        "SELECT {ROW_COLS} FROM notifications AS n WHERE n.seq < ?1 {filter} ORDER BY n.seq DESC LIMIT ?2"
+                    );
+                    push(&mut tx.prepare_cached(&sql)?, params![before, limit + 1])?;
+                    (count_from_counts(&tx, q.filter)?, true)
+                }
+                Some(m) if q.filter == Filter::Unread && unread <= UNREAD_SCAN_MAX => {
+                    // Few unread rows: walk them (partial index) and ask FTS about
+                    // each, rather than walking every hit of a common word.
+                    let hit = "EXISTS (SELECT 1 FROM notifications_fts WHERE notifications_fts MATCH ?3 \
+                               AND notifications_fts.rowid = n.seq)";
+                    let sql = format!(
+                        "SELECT {ROW_COLS} FROM notifications AS n WHERE n.read = 0 AND n.seq < ?1 AND {hit} \
+                         ORDER BY n.seq DESC LIMIT ?2"
+                    );
+                    push(&mut tx.prepare_cached(&sql)?, params![before, limit + 1, m])?;
+                    let sql = format!("SELECT count(*) FROM notifications AS n WHERE n.read = 0 AND {hit}");
+                    let n: i64 = tx.prepare_cached(&sql.replace("?3", "?1"))?.query_row([m], |r| r.get(0))?;
+                    (n.max(0) as u64, true)
+                }
+                Some(m) => {
+                    let unread_only = if q.filter == Filter::Unread { "AND n.read = 0" } else { "" };
+                    // CROSS JOIN keeps the FTS table outermost, walking its rowids
+                    // newest first, so a page stops after `limit` hits.
+                    let sql = format!(
+                        "SELECT {ROW_COLS} FROM notifications_fts CROSS JOIN notifications AS n ON n.seq = notifications_fts.rowid \
+                         WHERE notifications_fts MATCH ?3 AND notifications_fts.rowid < ?1 {unread_only} \
+                         ORDER BY notifications_fts.rowid DESC LIMIT ?2"
+                    );
+                    push(&mut tx.prepare_cached(&sql)?, params![before, limit + 1, m])?;
+                    // Counting every hit of a common word costs more than the page:
+                    // stop at the cap. Without the read filter no join is needed.
+                    let sql = if unread_only.is_empty() {
+                        "SELECT count(*) FROM (SELECT 1 FROM notifications_fts WHERE notifications_fts MATCH ?1 LIMIT ?2)"
+                            .to_owned()
+                    } else {
+                        "SELECT count(*) FROM (SELECT 1 FROM notifications_fts CROSS JOIN notifications AS n \
+                         ON n.seq = notifications_fts.rowid WHERE notifications_fts MATCH ?1 AND n.read = 0 LIMIT ?2)"
+                            .to_owned()
+                    };
+                    let n: i64 =
+                        tx.prepare_cached(&sql)?.query_row(params![m, SEARCH_COUNT_CAP as i64 + 1], |r| r.get(0))?;
+                    let n = n.max(0) as u64;
+                    (n.min(SEARCH_COUNT_CAP), n <= SEARCH_COUNT_CAP)
+                }
+            };
+            let next_before_seq = if rows.len() as i64 > limit {
+                rows.truncate(limit as usize);
+                rows.last().map(|r| r.seq)
+            } else {
+                None
+            };
+            Ok(Page { rows, total, total_exact, unread, next_before_seq })
+        })
+    }
+
+    pub fn unread_count(&self) -> Result<u64, String> {
+        self.pool.with(|c| count_from_counts(c, Filter::Unread))
+    }
+
+    /// One row by its seq.
+    pub fn get(&self, seq: i64) -> Result<Option<Row>, String> {
+        self.pool.with(|c| {
+            c.prepare_cached(&format!("SELECT {ROW_COLS} FROM notifications AS n WHERE n.seq = ?1"))?
+                .query_row([seq], read_row)
+                .optional()
+        })
+    }
+}
+
+const ROW_COLS: &str = "n.seq, n.id, n.method, n.look, n.tag, n.date_ms, n.created_ms, n.updated_ms, n.read, n.data, n.payload";
+
+fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    let data_text: String = r.get(9)?;
+    let payload_text: String = r.get(10)?;
+    let data: Value = serde_json::from_str(&data_text).unwrap_or(Value::Null);
+    // A payload that no longer parses is still shown, as a string.
+    let payload = serde_json::from_str(&payload_text).unwrap_or(Value::String(payload_text));
+    let s = |k: &str| data.get(k).and_then(Value::as_str).map(str::to_owned);
+    // Link is Serialize only; rebuilt from its stored JSON by hand.
+    let link = |k: &str| {
+        let l = data.get(k)?;
+        let f = |f: &str| l.get(f).and_then(Value::as_str).map(str::to_owned);
+        Some(Link { given: f("given")?, href: f("href"), reason: f("reason") })
+    };
+    Ok(Row {
+        seq: r.get(0)?,
+        id: r.get(1)?,
+        method: r.get(2)?,
+        look: r.get(3)?,
+        tag: r.get(4)?,
+        date_ms: r.get(5)?,
+        created_ms: r.get(6)?,
+        updated_ms: r.get(7)?,
+        read: r.get::<_, i64>(8)? != 0,
+        header: s("header"),
+        text: s("text"),
+        from: s("from"),
+        to: s("to"),
+        icon: s("icon"),
+        duration_s: data.get("duration_s").and_then(Value::as_u64),
+        click: link("click"),
+        card: link("card"),
+        recording: link("recording"),
+        payload,
+    })
+}
+
+/// Counts kept by triggers in `counts` (one row per look × read): O(1) at any size.
+fn count_from_counts(c: &Connection, f: Filter) -> rusqlite::Result<u64> {
+    let sql = match f {
+        Filter::All => "SELECT coalesce(sum(n), 0) FROM counts",
+        Filter::Calls => "SELECT coalesce(sum(n), 0) FROM counts WHERE look = 'call'",
+        Filter::Errors => "SELECT coalesce(sum(n), 0) FROM counts WHERE look = 'error'",
+        Filter::Unread => "SELECT coalesce(sum(n), 0) FROM counts WHERE read = 0",
+    };
+    let n: i64 = c.prepare_cached(sql)?.query_row([], |r| r.get(0))?;
+    Ok(n.max(0) as u64)
+}
+
+struct ReadPool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl ReadPool {
+    fn new(path: &Path) -> ReadPool {
+        ReadPool { path: path.to_owned(), idle: Mutex::new(Vec::new()) }
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<R>) -> Result<R, String> {
+        let pooled = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => {
+                let c = Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+                )
+                .map_err(|e| open_err(&self.path, e))?;
+                c.busy_timeout(BUSY_TIMEOUT).map_err(|e| open_err(&self.path, e))?;
+                c
+            }
+        };
+        let result = f(&conn).map_err(|e| format!("history: reading {}: {e}", self.path.display()));
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(conn);
+        }
+        result
+    }
+}
+
+// ------------------------------------------------------------------- writing
+
+/// A notification turned into column values on the caller's thread, so the
+/// writer spends its time in SQLite only.
+struct Prepared {
+    id: String,
+    method: &'static str,
+    look: &'static str,
+    tag: Option<String>,
+    date_ms: i64,
+    data: String,
+    payload: String,
+    fts: [String; 4],
+}
+
+impl Prepared {
+    fn new(n: &Notification) -> Result<Prepared, String> {
+        let mut data = serde_json::to_value(n).map_err(|e| format!("history: cannot serialise notification: {e}"))?;
+        if let Value::Object(o) = &mut data {
+            // The payload is its own column; absent fields read back as None.
+            o.remove("payload");
+            o.retain(|_, v| !v.is_null());
+        }
+        Ok(Prepared {
+            id: n.id.clone(),
+            method: n.method.as_str(),
+            look: look_str(n.look),
+            tag: n.tag.clone(),
+            date_ms: n.date_ms,
+            data: data.to_string(),
+            payload: n.payload.to_string(),
+            fts: search_columns(n.header.as_deref(), n.text.as_deref(), n.from.as_deref(), n.to.as_deref()),
+        })
+    }
+}
+
+enum Op {
+    Insert(Vec<Prepared>),
+    MarkRead(Vec<i64>),
+    /// Up to MARK_ALL_CHUNK unread rows with seq <= upto.
+    MarkAllRead { upto: i64 },
+    /// Runs SQL on the writer connection (fault injection in tests).
+    #[cfg(test)]
+    Exec(String),
+}
+
+enum Reply {
+    Stored(Vec<Stored>),
+    Changed(usize),
+}
+
+struct Request {
+    op: Op,
+    reply: SyncSender<Result<Reply, String>>,
+}
+
+fn run_writer(mut conn: Connection, rx: Receiver<Request>, commits: Arc<AtomicU64>) {
+    while let Ok(first) = rx.recv() {
+        // Everything already waiting joins this commit.
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(r) => group.push(r),
+                Err(_) => break,
+            }
+        }
+        let results = commit_group(&mut conn, &group, &commits);
+        for (req, res) in group.into_iter().zip(results) {
+            let _ = req.reply.send(res);
+        }
+    }
+    // Fold the WAL back into the main file on a clean shutdown.
+    let _ = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)");
+}
+
+/// Runs every request of the group in one transaction, each in its own
+/// savepoint (one bad request fails alone), and commits once. No caller hears
+/// "ok" before that commit has returned.
+fn commit_group(conn: &mut Connection, group: &[Request], commits: &AtomicU64) -> Vec<Result<Reply, String>> {
+    let fail_all = |msg: String| group.iter().map(|_| Err(msg.clone())).collect::<Vec<_>>();
+    let now = now_ms();
+    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(t) => t,
+        Err(e) => return fail_all(format!("history: cannot start a write: {e}")),
+    };
+    let mut results = Vec::with_capacity(group.len());
+    for req in group {
+        let res = (|| {
+            let sp = tx.savepoint()?;
+            let r = apply(&sp, &req.op, now)?;
+            sp.commit()?;
+            Ok(r)
+        })()
+        .map_err(|e: rusqlite::Error| format!("history: write failed: {e}"));
+        results.push(res);
+        // Some errors (disk full, I/O) make SQLite roll back the whole
+        // transaction; what came before is then gone too.
+        if tx.is_autocommit() {
+            return fail_all(format!(
+                "history: write failed and was rolled back: {}",
+                results.last().and_then(|r| r.as_ref().err()).cloned().unwrap_or_default()
+            ));
+        }
+    }
+    match tx.commit() {
+        Ok(()) => {
+            commits.fetch_add(1, Ordering::Relaxed);
+            results
+        }
+        Err(e) => {
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            tracing::error!("history commit failed: {e}");
+            fail_all(format!("history: commit failed, nothing was stored: {e}"))
+        }
+    }
+}
+
+fn apply(c: &Connection, op: &Op, now: i64) -> rusqlite::Result<Reply> {
+    match op {
+        Op::Insert(rows) => rows.iter().map(|p| insert_one(c, p, now)).collect::<Result<_, _>>().map(Reply::Stored),
+        Op::MarkRead(seqs) => {
+            let mut st = c.prepare_cached("UPDATE notifications SET read = 1 WHERE seq = ?1 AND read = 0")?;
+            let mut n = 0;
+            for s in seqs {
+                n += st.execute([s])?;
+            }
+            Ok(Reply::Changed(n))
+        }
+        Op::MarkAllRead { upto } => c
+            .prepare_cached(
+                "UPDATE notifications SET read = 1 WHERE seq IN \
+                 (SELECT seq FROM notifications WHERE read = 0 AND seq <= ?1 LIMIT ?2)",
+            )?
+            .execute(params![upto, MARK_ALL_CHUNK as i64])
+            .map(Reply::Changed),
+        #[cfg(test)]
+        Op::Exec(sql) => c.execute_batch(sql).map(|_| Reply::Changed(0)),
+    }
+}
+
+fn insert_one(c: &Connection, p: &Prepared, now: i64) -> rusqlite::Result<Stored> {
+    if let Some(tag) = &p.tag {
+        let old: Option<(i64, String)> = c
+            .prepare_cached("SELECT seq, id FROM notifications WHERE tag = ?1")?
+            .query_row([tag], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some((seq, old_id)) = old {
+            // Same tag: the row becomes the new notification, unread again; seq
+            // stays so the row keeps its place and the UI can update it by seq.
+            c.prepare_cached(
+                "UPDATE notifications SET id = ?2, method = ?3, look = ?4, date_ms = ?5, updated_ms = ?6, read = 0, \
+                 data = ?7, payload = ?8, fts_header = ?9, fts_text = ?10, fts_from = ?11, fts_to = ?12 WHERE seq = ?1",
+            )?
+            .execute(params![
+                seq, p.id, p.method, p.look, p.date_ms, now, p.data, p.payload, p.fts[0], p.fts[1], p.fts[2], p.fts[3]
+            ])?;
+            return Ok(Stored { seq, replaced_id: Some(old_id) });
+        }
+    }
+    c.prepare_cached(
+        "INSERT INTO notifications (id, method, look, tag, date_ms, created_ms, updated_ms, read, data, payload, \
+         fts_header, fts_text, fts_from, fts_to) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 0, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        p.id, p.method, p.look, p.tag, p.date_ms, now, p.data, p.payload, p.fts[0], p.fts[1], p.fts[2], p.fts[3]
+    ])?;
+    Ok(Stored { seq: c.last_insert_rowid(), replaced_id: None })
+}
+
+fn configure_writer(c: &Connection) -> Result<(), String> {
+    let mode: String = (|| {
+        c.busy_timeout(BUSY_TIMEOUT)?;
+        let mode = c.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        // FULL: the WAL is fsynced at every commit, so an acknowledged row survives power loss.
+        c.pragma_update(None, "synchronous", "FULL")?;
+        // Keep the WAL file from staying huge after a burst.
+        c.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
+        Ok(mode)
+    })()
+    .map_err(|e: rusqlite::Error| e.to_string())?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(format!("journal_mode is {mode}; WAL could not be enabled"));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- migrations
+
+type Migration = fn(&Transaction<'_>) -> rusqlite::Result<()>;
+
+/// The schema's history, in order; `PRAGMA user_version` is how many have run.
+/// Append only: never edit a step that has shipped.
+const MIGRATIONS: &[Migration] = &[v1_table, v2_search, v3_counts];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+/// Runs the pending steps up to `target` in one IMMEDIATE transaction, so two
+/// processes opening at once cannot both migrate.
+fn migrate(conn: &mut Connection, target: usize) -> Result<(), String> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| format!("cannot lock for migration: {e}"))?;
+    let version: i64 = tx
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(|e| format!("cannot read the schema version: {e}"))?;
+    if version > MIGRATIONS.len() as i64 {
+        return Err(format!(
+            "schema v{version} is newer than this Kolokol understands (v{}); update Kolokol",
+            MIGRATIONS.len()
+        ));
+    }
+    for (i, step) in MIGRATIONS.iter().enumerate().take(target).skip(version.max(0) as usize) {
+        step(&tx).map_err(|e| format!("migration to v{} failed: {e}", i + 1))?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)
+            .map_err(|e| format!("cannot record schema v{}: {e}", i + 1))?;
+    }
+    tx.commit().map_err(|e| format!("cannot commit the migration: {e}"))
+}
+
+/// v1: the table and the indexes paging needs.
+fn v1_table(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE notifications (
+            seq        INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: UI and paging key
+            id         TEXT NOT NULL,
+            method     TEXT NOT NULL,
+            look       TEXT NOT NULL,
+            tag        TEXT,
+            date_ms    INTEGER NOT NULL,
+            created_ms INTEGER NOT NULL,
+            updated_ms INTEGER NOT NULL,
+            read       INTEGER NOT NULL DEFAULT 0 CHECK (read IN (0, 1)),
+            data       TEXT NOT NULL, -- the normalised Notification as JSON, payload left out
+            payload    TEXT NOT NULL  -- the payload exactly as received, as JSON
+        );
+        CREATE UNIQUE INDEX notifications_tag ON notifications(tag) WHERE tag IS NOT NULL;
+        CREATE INDEX notifications_look ON notifications(look, seq);
+        CREATE INDEX notifications_unread ON notifications(seq) WHERE read = 0;",
+    )
+}
+
+/// v2: full-text search. Plain-text copies of header/text (tags stripped) and
+/// from/to are columns of the table, indexed by an external-content FTS5 table
+/// kept in step by triggers; existing rows are backfilled.
+fn v2_search(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "ALTER TABLE notifications ADD COLUMN fts_header TEXT NOT NULL DEFAULT '';
+         ALTER TABLE notifications ADD COLUMN fts_text TEXT NOT NULL DEFAULT '';
+         ALTER TABLE notifications ADD COLUMN fts_from TEXT NOT NULL DEFAULT '';
+         ALTER TABLE notifications ADD COLUMN fts_to TEXT NOT NULL DEFAULT '';",
+    )?;
+    {
+        let mut read = tx.prepare("SELECT seq, data FROM notifications")?;
+        let mut write = tx.prepare(
+            "UPDATE notifications SET fts_header = ?2, fts_text = ?3, fts_from = ?4, fts_to = ?5 WHERE seq = ?1",
+        )?;
+        let mut rows = read.query([])?;
+        while let Some(r) = rows.next()? {
+            let seq: i64 = r.get(0)?;
+            let data: Value = serde_json::from_str(&r.get::<_, String>(1)?).unwrap_or(Value::Null);
+            let s = |k: &str| data.get(k).and_then(Value::as_str);
+            let f = search_columns(s("header"), s("text"), s("from"), s("to"));
+            write.execute(params![seq, f[0], f[1], f[2], f[3]])?;
+        }
+    }
+    tx.execute_batch(
+        "-- `look` is indexed too, so a search with the calls/errors filter is one
+        -- FTS query instead of a row-by-row check of every hit.
+        CREATE VIRTUAL TABLE notifications_fts USING fts5(
+            fts_header, fts_text, fts_from, fts_to, look,
+            content = 'notifications', content_rowid = 'seq',
+            tokenize = 'unicode61 remove_diacritics 2'
+        );
+        INSERT INTO notifications_fts(notifications_fts) VALUES ('rebuild');
+        CREATE TRIGGER notifications_fts_ai AFTER INSERT ON notifications BEGIN
+            INSERT INTO notifications_fts(rowid, fts_header, fts_text, fts_from, fts_to, look)
+            VALUES (new.seq, new.fts_header, new.fts_text, new.fts_from, new.fts_to, new.look);
+        END;
+        CREATE TRIGGER notifications_fts_ad AFTER DELETE ON notifications BEGIN
+            INSERT INTO notifications_fts(notifications_fts, rowid, fts_header, fts_text, fts_from, fts_to, look)
+            VALUES ('delete', old.seq, old.fts_header, old.fts_text, old.fts_from, old.fts_to, old.look);
+        END;
+        -- Only a change of the indexed text re-indexes; marking read does not.
+        CREATE TRIGGER notifications_fts_au AFTER UPDATE OF fts_header, fts_text, fts_from, fts_to, look ON notifications BEGIN
+            INSERT INTO notifications_fts(notifications_fts, rowid, fts_header, fts_text, fts_from, fts_to, look)
+            VALUES ('delete', old.seq, old.fts_header, old.fts_text, old.fts_from, old.fts_to, old.look);
+            INSERT INTO notifications_fts(rowid, fts_header, fts_text, fts_from, fts_to, look)
+            VALUES (new.seq, new.fts_header, new.fts_text, new.fts_from, new.fts_to, new.look);
+        END;",
+    )
+}
+
+/// v3: row counts per look × read kept by triggers, so totals and the unread
+/// badge cost the same at a million rows as at ten.
+fn v3_counts(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE counts (
+            look TEXT NOT NULL,
+            read INTEGER NOT NULL,
+            n    INTEGER NOT NULL,
+            PRIMARY KEY (look, read)
+        ) WITHOUT ROWID;
+        INSERT INTO counts (look, read, n) SELECT look, read, count(*) FROM notifications GROUP BY look, read;
+        CREATE TRIGGER notifications_counts_ai AFTER INSERT ON notifications BEGIN
+            INSERT INTO counts (look, read, n) VALUES (new.look, new.read, 1)
+            ON CONFLICT (look, read) DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER notifications_counts_ad AFTER DELETE ON notifications BEGIN
+            UPDATE counts SET n = n - 1 WHERE look = old.look AND read = old.read;
+        END;
+        CREATE TRIGGER notifications_counts_au AFTER UPDATE OF look, read ON notifications
+        WHEN old.look IS NOT new.look OR old.read IS NOT new.read BEGIN
+            UPDATE counts SET n = n - 1 WHERE look = old.look AND read = old.read;
+            INSERT INTO counts (look, read, n) VALUES (new.look, new.read, 1)
+            ON CONFLICT (look, read) DO UPDATE SET n = n + 1;
+        END;",
+    )
+}
+
+// ------------------------------------------------------------------- helpers
+
+fn look_str(l: Look) -> &'static str {
+    match l {
+        Look::Message => "message",
+        Look::Error => "error",
+        Look::Call => "call",
+    }
+}
+
+/// The indexed text of a notification. The FTS columns hold exactly this, so
+/// triggers can delete what was indexed.
+fn search_columns(header: Option<&str>, text: Option<&str>, from: Option<&str>, to: Option<&str>) -> [String; 4] {
+    [
+        fold(&header.map(html_to_text).unwrap_or_default()),
+        fold(&text.map(html_to_text).unwrap_or_default()),
+        fold(from.unwrap_or_default()),
+        fold(to.unwrap_or_default()),
+    ]
+}
+
+/// ё is written as е more often than not, and unicode61's remove_diacritics
+/// leaves Cyrillic alone: fold it on both sides of the search.
+fn fold(s: &str) -> String {
+    s.replace('ё', "е").replace('Ё', "Е")
+}
+
+/// The text of the safe HTML (see html.rs): tags dropped, entities decoded.
+/// Inline tags join their neighbours ("<b>Пет</b>рова" is one word); block
+/// tags (p, br) separate words.
+pub fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(i) = rest.find(['<', '&']) {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        if rest.starts_with('<') {
+            // Skip to the end of the tag, stepping over quoted attribute values.
+            let mut quote = None;
+            let mut end = rest.len();
+            for (j, c) in rest.char_indices().skip(1) {
+                match (quote, c) {
+                    (Some(q), c) if c == q => quote = None,
+                    (Some(_), _) => {}
+                    (None, '"' | '\'') => quote = Some(c),
+                    (None, '>') => {
+                        end = j + 1;
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            let name: String = rest[1..end]
+                .trim_start_matches('/')
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect::<String>()
+                .to_ascii_lowercase();
+            if !matches!(name.as_str(), "a" | "b" | "i" | "em" | "strong" | "span" | "u" | "s" | "small") {
+                out.push(' ');
+            }
+            rest = &rest[end..];
+        } else {
+            let (c, len) = entity(rest).unwrap_or(('&', 1));
+            out.push(c);
+            rest = &rest[len..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Decodes the entity at the start of `s` ("&amp;" …): the char and the bytes used.
+fn entity(s: &str) -> Option<(char, usize)> {
+    let semi = s[..s.len().min(12)].find(';')?;
+    let body = &s[1..semi];
+    let c = match body {
+        "amp" => '&',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" => '\'',
+        "nbsp" => '\u{a0}',
+        _ => {
+            let code = if let Some(hex) = body.strip_prefix("#x").or_else(|| body.strip_prefix("#X")) {
+                u32::from_str_radix(hex, 16).ok()?
+            } else {
+                body.strip_prefix('#')?.parse().ok()?
+            };
+            char::from_u32(code)?
+        }
+    };
+    Some((c, semi + 1))
+}
+
+/// Turns what the user typed into an FTS5 query that cannot be a syntax error:
+/// each whitespace-separated word becomes a quoted string (quotes doubled)
+/// with prefix match, all words required. Words without a letter or digit
+/// are dropped; None when nothing is left (no search).
+pub fn fts_query(input: &str) -> Option<String> {
+    let terms: Vec<String> = input
+        .split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .take(MAX_SEARCH_TERMS)
+        .map(|w| format!("\"{}\"*", fold(w).replace('"', "\"\"")))
+        .collect();
+    // Only the text columns: `look` is for filters.
+    (!terms.is_empty()).then(|| format!("{{fts_header fts_text fts_from fts_to}} : ({})", terms.join(" ")))
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+fn open_err(path: &Path, e: rusqlite::Error) -> String {
+    format!("history: cannot open {}: {e}", path.display())
+}
+
+fn newer_err(path: &Path, version: i64) -> String {
+    format!(
+        "history: {} has schema v{version}, newer than this Kolokol understands (v{}); update Kolokol",
+        path.display(),
+        MIGRATIONS.len()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{normalize, Context, Method};
+    use serde_json::json;
+    use std::collections::HashSet;
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use std::sync::atomic::AtomicUsize;
+
+    static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
+
+    fn note(method: Method, v: Value) -> Notification {
+        let id = format!("n-{}-{}", std::process::id(), NEXT_ID.fetch_add(1, Ordering::Relaxed));
+        normalize(method, &v.to_string(), Context { account: None, now_ms: 1_700_000_000_000, id }).unwrap()
+    }
+
+    fn msg(text: &str) -> Notification {
+        note(Method::ShowMessage, json!({"header": "h", "text": text}))
+    }
+
+    fn temp() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.sqlite3");
+        (dir, path)
+    }
+
+    fn q(search: Option<&str>, filter: Filter) -> Query {
+        Query { search: search.map(str::to_owned), filter, before_seq: None, limit: 50 }
+    }
+
+    fn integrity(path: &Path) {
+        let c = Connection::open(path).unwrap();
+        let ok: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+        assert_eq!(ok, "ok");
+        // The FTS index agrees with its content table.
+        c.execute("INSERT INTO notifications_fts(notifications_fts, rank) VALUES ('integrity-check', 1)", []).unwrap();
+    }
+
+    fn search_ids(h: &History, s: &str) -> Vec<String> {
+        h.list(&q(Some(s), Filter::All)).unwrap().rows.into_iter().map(|r| r.id).collect()
+    }
+
+    #[test]
+    fn opens_empty_file_at_latest_schema_in_wal() {
+        let (_d, path) = temp();
+        let h = History::open(&path).unwrap();
+        let c = Connection::open(&path).unwrap();
+        let v: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        let mode: String = c.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+        assert_eq!((v, mode.as_str()), (SCHEMA_VERSION as i64, "wal"));
+        let p = h.list(&Query::default()).unwrap();
+        assert_eq!((p.rows.len(), p.total, p.unread, p.next_before_seq), (0, 0, 0, None));
+        drop(h);
+        // Reopening runs no step twice.
+        let h = History::open(&path).unwrap();
+        h.insert(&msg("x")).unwrap();
+        drop(h);
+        integrity(&path);
+    }
+
+    #[test]
+    fn migrates_from_v1_with_rows() {
+        let (_d, path) = temp();
+        let ns = [
+            note(Method::AddCall, json!({"text": "Звонок от <b>+7 999</b>", "from": "Петрова Анна", "to": "Смирнов", "tag": "call-1"})),
+            note(Method::ShowMessageError, json!({"header": "Ошибка", "text": "Сервер <i>недоступен</i>"})),
+            msg("plain old row"),
+        ];
+        {
+            // A v1 file as an old build left it, rows included.
+            let mut c = Connection::open(&path).unwrap();
+            configure_writer(&c).unwrap();
+            migrate(&mut c, 1).unwrap();
+            let tx = c.transaction().unwrap();
+            for n in &ns {
+                let p = Prepared::new(n).unwrap();
+                tx.execute(
+                    "INSERT INTO notifications (id, method, look, tag, date_ms, created_ms, updated_ms, read, data, payload)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 1, 1, 0, ?6, ?7)",
+                    params![p.id, p.method, p.look, p.tag, p.date_ms, p.data, p.payload],
+                )
+                .unwrap();
+            }
+            tx.execute("UPDATE notifications SET read = 1 WHERE look = 'message'", []).unwrap();
+            tx.commit().unwrap();
+            assert_eq!(c.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0)).unwrap(), 1);
+        }
+        let err = History::open_readonly(&path).err().unwrap();
+        assert!(err.contains("older"), "{err}");
+
+        let h = History::open(&path).unwrap();
+        let p = h.list(&Query::default()).unwrap();
+        assert_eq!((p.total, p.unread, p.rows.len()), (3, 2, 3));
+        assert_eq!(search_ids(&h, "петрова"), vec![ns[0].id.clone()]);
+        assert_eq!(search_ids(&h, "недоступ"), vec![ns[1].id.clone()]);
+        assert_eq!(search_ids(&h, "999"), vec![ns[0].id.clone()]);
+        assert_eq!(h.list(&q(None, Filter::Calls)).unwrap().total, 1);
+        // The old row's tag still replaces.
+        let s = h.insert(&note(Method::AddCall, json!({"text": "Звонок завершён", "tag": "call-1"}))).unwrap();
+        assert_eq!(s.replaced_id.as_deref(), Some(ns[0].id.as_str()));
+        assert!(search_ids(&h, "петрова").is_empty());
+        assert_eq!(h.list(&Query::default()).unwrap().total, 3);
+        drop(h);
+        integrity(&path);
+        assert!(History::open_readonly(&path).is_ok());
+    }
+
+    #[test]
+    fn refuses_a_newer_schema() {
+        let (_d, path) = temp();
+        drop(History::open(&path).unwrap());
+        Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
+        assert!(History::open(&path).err().unwrap().contains("newer"));
+        assert!(History::open_readonly(&path).err().unwrap().contains("newer"));
+        assert!(History::open_readonly(&path.with_extension("missing")).err().unwrap().contains("no history"));
+    }
+
+    #[test]
+    fn search_cyrillic_case_prefix_and_html() {
+        let (_d, path) = temp();
+        let h = History::open(&path).unwrap();
+        let a = h.insert(&note(Method::AddCall, json!({"text": "Звонок от +7(999)888 55 33", "from": "Петрова Анна", "to": "Смирнов Алексей"}))).unwrap();
+        let b = h.insert(&note(Method::ShowMessage, json!({"header": "<b>Внимание</b>", "text": "<p>Соединение</p><p>установлено</p> &amp; Ёлка <a href=\"https://x.org/?a=1&b=2\">ссылка</a>"}))).unwrap();
+        let c = h.insert(&msg("Café crème, <b>Пет</b>рович")).unwrap();
+        let ids = |s: &str| -> Vec<i64> { h.list(&q(Some(s), Filter::All)).unwrap().rows.iter().map(|r| r.seq).collect() };
+        assert_eq!(ids("петрова"), vec![a.seq]);
+        assert_eq!(ids("ПЕТРОВА анна"), vec![a.seq]);
+        assert_eq!(ids("петр"), vec![c.seq, a.seq]); // prefix; newest first
+        assert_eq!(ids("смирнов"), vec![a.seq]); // `to`
+        assert_eq!(ids("888"), vec![a.seq]);
+        assert_eq!(ids("+7(999)888"), vec![a.seq]); // phrase of 7 999 888
+        assert_eq!(ids("внимание"), vec![b.seq]); // header with tags stripped
+        assert_eq!(ids("соединение установлено"), vec![b.seq]);
+        assert_eq!(ids("елка"), vec![b.seq]); // ё folds to е
+        assert_eq!(ids("ЁЛК"), vec![b.seq]);
+        assert_eq!(ids("cafe creme"), vec![c.seq]); // diacritics removed
+        assert_eq!(ids("петрович"), vec![c.seq]); // inline tags do not split words
+        assert!(ids("https").is_empty()); // attributes are not text
+        assert!(ids("b").is_empty()); // nor tag names
+        assert!(ids("call").is_empty() && ids("message").is_empty()); // nor the indexed look
+        assert!(ids("петрова смирнова").is_empty()); // every word required
+        let p = h.list(&q(Some("петр"), Filter::All)).unwrap();
+        assert_eq!((p.total, p.total_exact), (2, true));
+    }
+
+    #[test]
+    fn hostile_search_text_never_errors() {
+        let (_d, path) = temp();
+        let h = History::open(&path).unwrap();
+        h.insert(&msg("NEAR quote \"x\" star* minus-sign AND OR NOT")).unwrap();
+        for s in [
+            "", " ", "\"", "\"\"", "\"abc", "*", "**", "a*", "*a", "NEAR(", "NEAR(a b", "NEAR", "-", "-a", "a -b", "AND",
+            "OR", "NOT", "a OR", "(", ")", "a:b", "fts_text:x", "{a b}", "^a", "a + b", "'", "\\", "\u{0301}", "\u{0}",
+            "a\"b", "'; DROP TABLE notifications; --", "*NEAR(\"", "ё*", "%", "_",
+        ] {
+            for f in [Filter::All, Filter::Unread] {
+                let p = h.list(&Query { search: Some(s.into()), filter: f, before_seq: Some(i64::MAX), limit: 10 });
+                assert!(p.is_ok(), "{s:?}: {p:?}");
+            }
+        }
+        // Empty or punctuation-only search is no search.
+        assert_eq!(h.list(&q(Some(" * - "), Filter::All)).unwrap().rows.len(), 1);
+        // Operators are words.
+        assert_eq!(h.list(&q(Some("NEAR"), Filter::All)).unwrap().rows.len(), 1);
+        assert_eq!(h.list(&q(Some("minus-sign"), Filter::All)).unwrap().rows.len(), 1);
+        assert_eq!(h.list(&q(Some("\"x\""), Filter::All)).unwrap().rows.len(), 1);
+        assert_eq!(
+            fts_query("a\"b NEAR( *"),
+            Some("{fts_header fts_text fts_from fts_to} : (\"a\"\"b\"* \"NEAR(\"*)".into())
+        );
+        drop(h);
+        integrity(&path);
+    }
+
+    #[test]
+    fn filters_paging_and_read_state() {
+        let (_d, path) = temp();
+        let h = History::open(&path).unwrap();
+        let mut seqs = Vec::new();
+        for i in 0..25 {
+            let n = match i % 3 {
+                0 => note(Method::AddCall, json!({"text": format!("call {i}")})),
+                1 => note(Method::AddError, json!({"text": format!("error {i}")})),
+                _ => msg(&format!("message {i}")),
+            };
+            seqs.push(h.insert(&n).unwrap().seq);
+        }
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(h.unread_count().unwrap(), 25);
+
+        // Keyset paging walks everything newest first, with no overlap.
+        for (filter, expect) in [(Filter::All, 25), (Filter::Calls, 9), (Filter::Errors, 8)] {
+            let mut seen = Vec::new();
+            let mut before = None;
+            loop {
+                let p = h.list(&Query { search: None, filter, before_seq: before, limit: 4 }).unwrap();
+                assert_eq!((p.total, p.unread), (expect, 25));
+                seen.extend(p.rows.iter().map(|r| r.seq));
+                match p.next_before_seq {
+                    Some(s) => before = Some(s),
+                    None => break,
+                }
+            }
+            assert_eq!(seen.len() as u64, expect, "{filter:?}");
+            assert!(seen.windows(2).all(|w| w[0] > w[1]));
+        }
+        let calls = h.list(&q(None, Filter::Calls)).unwrap();
+        assert!(calls.rows.iter().all(|r| r.look == "call" && r.method == "add_call"));
+        assert!(h.list(&q(None, Filter::Errors)).unwrap().rows.iter().all(|r| r.look == "error"));
+        // Filter and search together, paged.
+        let p = h.list(&Query { search: Some("call".into()), filter: Filter::Calls, before_seq: None, limit: 5 }).unwrap();
+        assert_eq!((p.rows.len(), p.total, p.next_before_seq), (5, 9, Some(p.rows[4].seq)));
+        let p2 = h.list(&Query { search: Some("call".into()), filter: Filter::Calls, before_seq: p.next_before_seq, limit: 5 }).unwrap();
+        assert_eq!((p2.rows.len(), p2.next_before_seq), (4, None));
+        assert!(h.list(&q(Some("call"), Filter::Errors)).unwrap().rows.is_empty());
+
+        // Read state.
+        assert_eq!(h.mark_read(&[seqs[0], seqs[1], seqs[1], 999_999]).unwrap(), 2);
+        assert_eq!(h.mark_read(&[seqs[0]]).unwrap(), 0);
+        assert_eq!(h.unread_count().unwrap(), 23);
+        let unread = h.list(&Query { limit: 100, ..q(None, Filter::Unread) }).unwrap();
+        assert_eq!((unread.total, unread.rows.len()), (23, 23));
+        assert!(unread.rows.iter().all(|r| !r.read && r.seq != seqs[0] && r.seq != seqs[1]));
+        let all = h.list(&Query { limit: 100, ..Query::default() }).unwrap();
+        assert_eq!(all.rows.iter().filter(|r| r.read).count(), 2);
+        assert_eq!(h.list(&q(Some("call"), Filter::Unread)).unwrap().total, 8);
+        assert_eq!(h.mark_all_read().unwrap(), 23);
+        assert_eq!(h.mark_all_read().unwrap(), 0);
+        assert_eq!(h.unread_count().unwrap(), 0);
+        assert_eq!(h.list(&q(None, Filter::Unread)).unwrap().rows.len(), 0);
+        assert_eq!(h.list(&Query::default()).unwrap().total, 25);
+        // Search among few unread rows (the other plan, below UNREAD_SCAN_MAX).
+        let fresh = h.insert(&note(Method::AddCall, json!({"text": "call fresh"}))).unwrap();
+        h.insert(&msg("message fresh")).unwrap();
+        let p = h.list(&q(Some("call"), Filter::Unread)).unwrap();
+        assert_eq!((p.total, p.rows.len(), p.rows[0].seq), (1, 1, fresh.seq));
+        assert_eq!(h.list(&q(Some("fresh"), Filter::Unread)).unwrap().total, 2);
+        assert_eq!(h.list(&q(Some("fresh"), Filter::Calls)).unwrap().total, 1);
+        assert_eq!(h.list(&Query { before_seq: Some(fresh.seq), ..q(Some("fresh"), Filter::Unread) }).unwrap().total, 2);
+        assert!(h.list(&Query { before_seq: Some(fresh.seq), ..q(Some("fresh"), Filter::Unread) }).unwrap().rows.is_empty());
+        // Limit is clamped.
+        assert_eq!(h.list(&Query { limit: 0, ..Query::default() }).unwrap().rows.len(), 1);
+        drop(h);
+        integrity(&path);
+    }
+
+    #[test]
+    fn row_keeps_fields_and_raw_payload() {
+        let (_d, path) = temp();
+        let h = History::open(&path).unwrap();
+        let n = normalize(
+            Method::AddCall,
+            &json!({"text": "Звонок", "date": 1534084500, "from": "Петрова", "to": "Смирнов", "duration": 250,
+                    "element": {"id": 5, "type": "lead", "extra": [1]}, "link": "https://example.com/d.mp3",
+                    "click_link": "/contacts/1", "unknown": {"k": true}})
+            .to_string(),
+            Context { account: Some(&url::Url::parse("https://a.amocrm.ru").unwrap()), now_ms: 1, id: "raw-1".into() },
+        )
+        .unwrap();
+        h.insert(&n).unwrap();
+        let r = h.list(&Query::default()).unwrap().rows.remove(0);
+        assert_eq!((r.id.as_str(), r.method.as_str(), r.look.as_str()), ("raw-1", "add_call", "call"));
+        assert_eq!((r.text.as_deref(), r.header), (Some("Звонок"), None));
+        assert_eq!((r.from.as_deref(), r.to.as_deref(), r.duration_s), (Some("Петрова"), Some("Смирнов"), Some(250)));
+        assert_eq!(r.date_ms, 1_534_084_500_000);
+        assert!(!r.read && r.created_ms > 0 && r.created_ms == r.updated_ms);
+        assert_eq!(r.payload, n.payload);
+        assert_eq!(r.payload["unknown"]["k"], true);
+        assert_eq!((r.click, r.card, r.recording), (n.click.clone(), n.card.clone(), n.recording.clone()));
+        assert_eq!(n.click.unwrap().href.as_deref(), Some("https://a.amocrm.ru/contacts/1"));
+        let got = h.get(r.seq).unwrap().unwrap();
+        assert_eq!((got.id.as_str(), got.payload), ("raw-1", n.payload));
+        assert!(h.get(r.seq + 1).unwrap().is_none());
+        // The payload is stored once, not inside the normalised JSON too.
+        let c = Connection::open(&path).unwrap();
+        let data: String = c.query_row("SELECT data FROM notifications", [], |r| r.get(0)).unwrap();
+        assert!(!data.contains("unknown") && data.contains("\"warnings\""));
+        // Row serialises for the UI.
+        let v = serde_json::to_value(h.list(&Query::default()).unwrap()).unwrap();
+        assert_eq!(v["rows"][0]["payload"]["unknown"]["k"], true);
+        let back: Query = serde_json::from_value(json!({"filter": "calls", "search": "x"})).unwrap();
+        assert_eq!((back.filter, back.limit), (Filter::Calls, 50));
+    }
+
+    #[test]
+    fn tag_replaces_in_place() {
+        let (_d, path) = temp();
+        let h = History::open(&path).unwrap();
+        let first = note(Method::AddCall, json!({"text": "Входящий звонок", "from": "Петрова", "tag": "call-42"}));
+        let a = h.insert(&first).unwrap();
+        assert_eq!(a.replaced_id, None);
+        let other = h.insert(&msg("between")).unwrap();
+        h.mark_read(&[a.seq]).unwrap();
+        let second = note(Method::AddCall, json!({"text": "Звонок завершён", "from": "Сидоров", "tag": "call-42", "duration": 61}));
+        let b = h.insert(&second).unwrap();
+        assert_eq!(b, Stored { seq: a.seq, replaced_id: Some(first.id.clone()) });
+        let p = h.list(&Query::default()).unwrap();
+        assert_eq!((p.total, p.unread), (2, 2));
+        let r = p.rows.iter().find(|r| r.seq == a.seq).unwrap();
+        assert_eq!((r.id.as_str(), r.text.as_deref(), r.read, r.duration_s), (second.id.as_str(), Some("Звонок завершён"), false, Some(61)));
+        assert!(r.updated_ms >= r.created_ms);
+        assert_eq!(p.rows[0].seq, other.seq); // the row keeps its place
+        // The index follows the new content.
+        assert!(search_ids(&h, "петрова").is_empty());
+        assert_eq!(search_ids(&h, "сидоров"), vec![second.id.clone()]);
+        // Same tag twice in one batch (one transaction): still one row.
+        let batch = h
+            .insert_batch(&[
+                note(Method::AddCall, json!({"text": "t1", "tag": "call-7"})),
+                note(Method::AddCall, json!({"text": "t2", "tag": "call-7"})),
+            ])
+            .unwrap();
+        assert_eq!(batch[0].seq, batch[1].seq);
+        assert!(batch[1].replaced_id.is_some());
+        assert_eq!(h.list(&Query::default()).unwrap().total, 3);
+        drop(h);
+        integrity(&path);
+    }
+
+    #[test]
+    fn concurrent_inserts_commit_in_groups() {
+        let (_d, path) = temp();
+        let h = History::open(&path).unwrap();
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let h = h.clone();
+                std::thread::spawn(move || {
+                    for i in 0..200 {
+                        h.insert(&msg(&format!("thread {t} row {i}"))).unwrap();
+                    }
+                })
+            })
+            .collect();
+        // Reads run while the writer works.
+        for _ in 0..20 {
+            h.list(&q(Some("thread"), Filter::All)).unwrap();
+        }
+        for t in threads {
+            t.join().unwrap();
+        }
+        let p = h.list(&Query::default()).unwrap();
+        assert_eq!((p.total, p.unread), (1600, 1600));
+        let commits = h.commits();
+        assert!(commits < 1600, "commits = {commits}");
+        eprintln!("8 threads x 200 inserts: {commits} commits");
+        let seqs: HashSet<i64> = Connection::open(&path)
+            .unwrap()
+            .prepare("SELECT seq FROM notifications")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(seqs.len(), 1600);
+        drop(h);
+        integrity(&path);
+    }
+
+    #[test]
+    fn write_failure_is_an_error_and_the_writer_recovers() {
+        let (_d, path) = temp();
+        let h = History::open(&path).unwrap();
+        let before = h.insert(&msg("before the disk fills")).unwrap();
+        // Disk full: the file may not grow past its current size.
+        let pages: i64 = Connection::open(&path).unwrap().query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+        h.write(Op::Exec(format!("PRAGMA max_page_count = {pages}"))).map(|_| ()).unwrap();
+        let big = "x".repeat(60_000);
+        let mut failed = None;
+        for _ in 0..10 {
+            if let Err(e) = h.insert(&msg(&big)) {
+                failed = Some(e);
+                break;
+            }
+        }
+        let e = failed.expect("an insert must fail once the file cannot grow");
+        assert!(e.starts_with("history: ") && e.contains("full"), "{e}");
+        // Other callers in later groups are unaffected once space is back.
+        h.write(Op::Exec("PRAGMA max_page_count = 1073741823".into())).map(|_| ()).unwrap();
+        let after = h.insert(&msg("after")).unwrap();
+        assert!(after.seq > before.seq);
+        assert!(h.list(&q(Some("before"), Filter::All)).unwrap().rows.len() == 1);
+        // A failing request fails alone within its group.
+        h.write(Op::Exec("CREATE TRIGGER refuse BEFORE INSERT ON notifications WHEN new.id = 'bad' BEGIN SELECT RAISE(ABORT, 'refused'); END;".into()))
+            .map(|_| ())
+            .unwrap();
+        let bad = normalize(Method::ShowMessage, r#"{"text":"bad"}"#, Context { account: None, now_ms: 1, id: "bad".into() }).unwrap();
+        let e = h.insert(&bad).unwrap_err();
+        assert!(e.contains("refused"), "{e}");
+        h.insert(&msg("fine")).unwrap();
+        drop(h);
+        integrity(&path);
+    }
+
+    const CRASH_ENV: &str = "KOLOKOL_HISTORY_CRASH_DB";
+    const CRASH_CHILD: &str = "history::tests::crash_child";
+
+    /// Child half of `acknowledged_rows_survive_sigkill`: inserts from a few
+    /// threads forever, printing each id once `insert` has returned.
+    #[test]
+    fn crash_child() {
+        let Some(path) = std::env::var_os(CRASH_ENV) else { return };
+        let h = History::open(Path::new(&path)).unwrap();
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let h = h.clone();
+                std::thread::spawn(move || {
+                    // Bounded, in case the parent died without killing us.
+                    for i in 0..20_000 {
+                        let n = note(Method::AddCall, json!({"text": format!("crash {t} {i}"), "from": "Петрова"}));
+                        h.insert(&n).unwrap();
+                        println!("ACK {}", n.id);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+    }
+
+    #[test]
+    fn acknowledged_rows_survive_sigkill() {
+        let (_d, path) = temp();
+        let exe = std::env::current_exe().unwrap();
+        let mut acked_total = 0;
+        for round in 0..25 {
+            let mut child = Command::new(&exe)
+                .args(["--exact", CRASH_CHILD, "--nocapture", "--test-threads", "1"])
+                .env(CRASH_ENV, &path)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let want = 3 + (round * 37) % 120;
+            let mut acked = Vec::new();
+            let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+            while acked.len() < want {
+                match lines.next() {
+                    Some(Ok(l)) => {
+                        if let Some(id) = l.strip_prefix("ACK ") {
+                            acked.push(id.to_owned());
+                        }
+                    }
+                    _ => break,
+                }
+            }
+            child.kill().unwrap(); // SIGKILL: no destructors, no clean close
+            child.wait().unwrap();
+            assert_eq!(acked.len(), want, "round {round}: the child stopped early");
+
+            integrity(&path);
+            let h = History::open(&path).unwrap();
+            let c = Connection::open(&path).unwrap();
+            let ids: HashSet<String> = c
+                .prepare("SELECT id FROM notifications")
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            for id in &acked {
+                assert!(ids.contains(id), "round {round}: acknowledged {id} is missing");
+            }
+            assert!(h.list(&q(Some("петрова"), Filter::All)).unwrap().total > 0);
+            acked_total += acked.len();
+        }
+        eprintln!("25 SIGKILL rounds, {acked_total} acknowledged rows all present");
+    }
+}

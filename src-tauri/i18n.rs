@@ -1,0 +1,89 @@
+//! Kolokol's own strings (tray, toasts, CLI) in Russian and English. The
+//! pages have their own dictionaries in ui/i18n.js. No Tauri here.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Ru,
+}
+
+impl Lang {
+    /// The setting ("auto", "ru", "en"); "auto" follows the system locale.
+    pub fn from_setting(setting: &str) -> Lang {
+        match setting {
+            "ru" => Lang::Ru,
+            "en" => Lang::En,
+            _ => Lang::from_locale(&system_locale()),
+        }
+    }
+
+    pub fn from_locale(locale: &str) -> Lang {
+        if locale.to_ascii_lowercase().starts_with("ru") {
+            Lang::Ru
+        } else {
+            Lang::En
+        }
+    }
+}
+
+fn system_locale() -> String {
+    // POSIX precedence; Windows and macOS builds also read these when set.
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .find(|v| !v.is_empty())
+        .unwrap_or_default()
+}
+
+pub struct Strings {
+    pub open_workspace: &'static str,
+    pub history: &'static str,
+    pub do_not_disturb: &'static str,
+    pub quit: &'static str,
+    pub unread: &'static str,
+}
+
+pub fn strings(lang: Lang) -> &'static Strings {
+    match lang {
+        Lang::En => &Strings {
+            open_workspace: "Open workspace",
+            history: "History",
+            do_not_disturb: "Do not disturb",
+            quit: "Quit",
+            unread: "unread",
+        },
+        Lang::Ru => &Strings {
+            open_workspace: "Открыть рабочее окно",
+            history: "История",
+            do_not_disturb: "Не беспокоить",
+            quit: "Выход",
+            unread: "непрочитанных",
+        },
+    }
+}
+
+/// "History (3 unread)" / "История (3 непрочитанных)"; no count when zero.
+pub fn history_item(lang: Lang, unread: u64) -> String {
+    let s = strings(lang);
+    if unread == 0 {
+        s.history.to_owned()
+    } else {
+        format!("{} ({unread} {})", s.history, s.unread)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn languages() {
+        assert_eq!(Lang::from_setting("ru"), Lang::Ru);
+        assert_eq!(Lang::from_setting("en"), Lang::En);
+        assert_eq!(Lang::from_locale("ru_RU.UTF-8"), Lang::Ru);
+        assert_eq!(Lang::from_locale("C.UTF-8"), Lang::En);
+        assert_eq!(history_item(Lang::Ru, 3), "История (3 непрочитанных)");
+        assert_eq!(history_item(Lang::En, 0), "History");
+        assert_eq!(history_item(Lang::En, 12), "History (12 unread)");
+    }
+}

@@ -1,0 +1,1062 @@
+//! Native OS toasts for the center kinds (`add_call`, `add_error`) through
+//! notify-rust: freedesktop D-Bus on Linux, the AppUserModelID on Windows, the
+//! bundle id on macOS. No Tauri here.
+//!
+//! The caller never waits: [`Toasts::show`] only enqueues. One worker thread
+//! coalesces bursts and talks to the notification server; every server call
+//! runs on its own short-lived thread and is given up on after [`HANG_AFTER`],
+//! so a missing or hung server costs a health report, never a blocked app.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use url::Url;
+
+use crate::api::{Method, Notification};
+use crate::links;
+
+/// Windows AppUserModelID and macOS bundle id (tauri.conf.json `identifier`).
+pub const APP_ID: &str = "ru.kolokol.app";
+const APP_NAME: &str = "Kolokol";
+/// A server call slower than this counts as hung (the issue's ~2 s).
+pub const HANG_AFTER: Duration = Duration::from_secs(2);
+/// Unanswered server calls tolerated before toasts are dropped instead of
+/// spawning yet another thread that would hang too.
+const MAX_STUCK: usize = 4;
+/// Commands waiting for the worker; beyond this `show` counts instead of queueing.
+const QUEUE: usize = 256;
+/// Toasts whose actions are watched (one thread + one D-Bus connection each).
+const MAX_WATCHED: usize = 64;
+
+/// Localised texts; `{n}` in the count templates is replaced by the number.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Labels {
+    pub open_card: String,
+    pub open: String,
+    pub recording: String,
+    pub incoming_call: String,
+    pub error: String,
+    pub new_calls: String,
+    pub new_errors: String,
+}
+
+impl Labels {
+    pub fn english() -> Labels {
+        Labels {
+            open_card: "Open card".into(),
+            open: "Open".into(),
+            recording: "Recording".into(),
+            incoming_call: "Incoming call".into(),
+            error: "Error".into(),
+            new_calls: "{n} new calls".into(),
+            new_errors: "{n} new errors".into(),
+        }
+    }
+
+    pub fn russian() -> Labels {
+        Labels {
+            open_card: "Открыть карточку".into(),
+            open: "Открыть".into(),
+            recording: "Запись".into(),
+            incoming_call: "Входящий звонок".into(),
+            error: "Ошибка".into(),
+            new_calls: "Новых звонков: {n}".into(),
+            new_errors: "Новых ошибок: {n}".into(),
+        }
+    }
+
+    fn count(&self, kind: Kind, n: u64) -> String {
+        let template = match kind {
+            Kind::Call => &self.new_calls,
+            Kind::Error => &self.new_errors,
+        };
+        template.replace("{n}", &n.to_string())
+    }
+}
+
+/// A click on a toast, for the app to open `href` (always absolute http/https).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ToastAction {
+    pub notification_id: String,
+    /// `default` (the body), `card` or `recording`.
+    pub action: String,
+    pub href: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ToastHealth {
+    pub available: bool,
+    /// Why toasts cannot be shown, when `available` is false.
+    pub reason: Option<String>,
+    /// The server as it names itself (`dunst 1.9.0`), once probed.
+    pub server: Option<String>,
+    /// Individual toasts the server accepted.
+    pub shown: u64,
+    /// Summary toasts ("12 new errors") the server accepted.
+    pub summaries: u64,
+    /// Notifications folded into a summary instead of a toast of their own.
+    pub coalesced: u64,
+    /// Of `coalesced`, those that found the queue full.
+    pub overflowed: u64,
+    /// Toasts the server refused, or that were dropped while it was hung.
+    pub failed: u64,
+    /// Folded notifications whose summary is still to come.
+    pub pending: u64,
+    /// Wall clock (ms since the epoch) of the last accepted toast.
+    pub last_sent_ms: Option<i64>,
+}
+
+/// Called with a notification id and the moment its Notify call returned.
+pub type SentHook = Arc<dyn Fn(&str, Instant) + Send + Sync>;
+type OnAction = Box<dyn Fn(ToastAction) + Send + Sync>;
+
+/// The toast channel. Cheap to clone; the worker stops when the last clone is dropped.
+#[derive(Clone)]
+pub struct Toasts {
+    tx: SyncSender<Cmd>,
+    shared: Arc<Shared>,
+}
+
+enum Cmd {
+    Show(Box<Notification>),
+    Dismiss(String),
+}
+
+struct Shared {
+    health: Mutex<ToastHealth>,
+    labels: Mutex<Labels>,
+    registry: Mutex<Registry>,
+    on_action: OnAction,
+    sent_hook: Mutex<Option<SentHook>>,
+    /// Notifications per kind that found the queue full; the worker folds them in.
+    overflow: [AtomicU64; 2],
+    /// Server calls given up on and still running.
+    stuck: Arc<AtomicUsize>,
+    next_gen: AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Toasts {
+    pub fn start(labels: Labels, on_action: impl Fn(ToastAction) + Send + Sync + 'static) -> Toasts {
+        let (tx, rx) = mpsc::sync_channel(QUEUE);
+        let shared = Arc::new(Shared {
+            health: Mutex::new(ToastHealth {
+                reason: Some("the notification server has not been checked yet".into()),
+                ..ToastHealth::default()
+            }),
+            labels: Mutex::new(labels),
+            registry: Mutex::new(Registry::default()),
+            on_action: Box::new(on_action),
+            sent_hook: Mutex::new(None),
+            overflow: [AtomicU64::new(0), AtomicU64::new(0)],
+            stuck: Arc::new(AtomicUsize::new(0)),
+            next_gen: AtomicU64::new(1),
+        });
+        let worker = Worker {
+            shared: shared.clone(),
+            coalescer: Coalescer::default(),
+            summary_ids: [None, None],
+            body_markup: true,
+        };
+        thread::Builder::new()
+            .name("kolokol-toasts".into())
+            .spawn(move || worker.run(rx))
+            .expect("spawn the toast worker");
+        Toasts { tx, shared }
+    }
+
+    /// Queues a toast for `add_call` / `add_error`; other methods have none.
+    /// Never blocks: a full queue is counted and summarised.
+    pub fn show(&self, n: &Notification) {
+        let Some(kind) = Kind::of(n.method) else { return };
+        match self.tx.try_send(Cmd::Show(Box::new(n.clone()))) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                self.shared.overflow[kind as usize].fetch_add(1, Ordering::Relaxed);
+            }
+            Err(TrySendError::Disconnected(_)) => lock(&self.shared.health).failed += 1,
+        }
+    }
+
+    /// Closes the toast of a notification id or a tag (a call that was answered).
+    pub fn dismiss(&self, id_or_tag: &str) {
+        if self.tx.try_send(Cmd::Dismiss(id_or_tag.to_owned())).is_err() {
+            tracing::warn!(id_or_tag, "toast queue full; dismiss dropped");
+        }
+    }
+
+    pub fn health(&self) -> ToastHealth {
+        lock(&self.shared.health).clone()
+    }
+
+    pub fn set_labels(&self, labels: Labels) {
+        *lock(&self.shared.labels) = labels;
+    }
+
+    /// For benchmarks: called on the worker side right after each Notify returned.
+    pub fn set_sent_hook(&self, hook: impl Fn(&str, Instant) + Send + Sync + 'static) {
+        *lock(&self.shared.sent_hook) = Some(Arc::new(hook));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Coalescing: a pure decision with the clock passed in.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Call = 0,
+    Error = 1,
+}
+
+impl Kind {
+    fn of(m: Method) -> Option<Kind> {
+        match m {
+            Method::AddCall => Some(Kind::Call),
+            Method::AddError => Some(Kind::Error),
+            _ => None,
+        }
+    }
+}
+
+/// Individual toasts allowed per kind within [`BURST_WINDOW`].
+pub const BURST: usize = 3;
+/// A burst ends after this long without an individual toast or a folded one.
+pub const BURST_WINDOW: Duration = Duration::from_secs(10);
+/// At most one summary per kind this often.
+pub const SUMMARY_EVERY: Duration = Duration::from_secs(1);
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Summary {
+    pub kind: Kind,
+    /// Folded since the previous summary.
+    pub new: u64,
+    /// Folded in this burst so far: what the (replacing) summary toast says.
+    pub total: u64,
+}
+
+#[derive(Default)]
+pub struct Coalescer {
+    kinds: [KindState; 2],
+}
+
+#[derive(Default)]
+struct KindState {
+    recent: VecDeque<Instant>,
+    pending: u64,
+    burst_total: u64,
+    last_toast: Option<Instant>,
+    last_fold: Option<Instant>,
+}
+
+impl Coalescer {
+    /// True when this notification gets its own toast; false when it is folded
+    /// into the next summary.
+    pub fn offer(&mut self, kind: Kind, now: Instant) -> bool {
+        let k = &mut self.kinds[kind as usize];
+        while k.recent.front().is_some_and(|t| now.duration_since(*t) >= BURST_WINDOW) {
+            k.recent.pop_front();
+        }
+        if k.pending == 0 && k.last_fold.map_or(true, |t| now.duration_since(t) >= BURST_WINDOW) {
+            k.burst_total = 0;
+        }
+        // Once folding started, stay in summaries until the burst is over, so
+        // counts and single toasts never interleave.
+        if k.pending == 0 && k.burst_total == 0 && k.recent.len() < BURST {
+            k.recent.push_back(now);
+            k.last_toast = Some(now);
+            true
+        } else {
+            self.fold(kind, 1, now);
+            false
+        }
+    }
+
+    /// Folds `n` notifications that never reached [`offer`](Self::offer) (queue overflow).
+    pub fn fold(&mut self, kind: Kind, n: u64, now: Instant) {
+        let k = &mut self.kinds[kind as usize];
+        k.pending += n;
+        k.last_fold = Some(now);
+    }
+
+    /// The summaries to show now.
+    pub fn due(&mut self, now: Instant) -> Vec<Summary> {
+        let mut out = Vec::new();
+        for kind in [Kind::Call, Kind::Error] {
+            let k = &mut self.kinds[kind as usize];
+            if k.pending > 0 && k.last_toast.map_or(true, |t| now.duration_since(t) >= SUMMARY_EVERY) {
+                k.burst_total += k.pending;
+                out.push(Summary { kind, new: k.pending, total: k.burst_total });
+                k.pending = 0;
+                k.last_toast = Some(now);
+            }
+        }
+        out
+    }
+
+    /// When [`due`](Self::due) will next have something, if anything is pending.
+    pub fn next_due(&self) -> Option<Instant> {
+        self.kinds
+            .iter()
+            .filter(|k| k.pending > 0)
+            .map(|k| k.last_toast.map_or_else(Instant::now, |t| t + SUMMARY_EVERY))
+            .min()
+    }
+
+    pub fn pending(&self) -> u64 {
+        self.kinds.iter().map(|k| k.pending).sum()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Text and links.
+
+/// The safe HTML of `header`/`text` as plain text: tags dropped (`br` and `p`
+/// become line breaks), entities decoded.
+pub fn html_to_plain(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(i) = rest.find(['<', '&']) {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        if rest.starts_with('<') {
+            let Some(end) = rest.find('>') else { break };
+            let name: String = rest[1..end]
+                .trim_start_matches('/')
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect::<String>()
+                .to_ascii_lowercase();
+            if name == "br" || (name == "p" && !out.is_empty() && !out.ends_with('\n')) {
+                out.push('\n');
+            }
+            rest = &rest[end + 1..];
+        } else {
+            let decoded = rest[1..]
+                .find(';')
+                .filter(|&j| j <= 10)
+                .and_then(|j| entity(&rest[1..=j]).map(|c| (c, j + 2)));
+            match decoded {
+                Some((c, len)) => {
+                    out.push(c);
+                    rest = &rest[len..];
+                }
+                None => {
+                    out.push('&');
+                    rest = &rest[1..];
+                }
+            }
+        }
+    }
+    out.push_str(rest);
+    let lines: Vec<&str> = out.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    lines.join("\n")
+}
+
+fn entity(name: &str) -> Option<char> {
+    match name {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        "nbsp" => Some(' '),
+        _ => {
+            let num = name.strip_prefix('#')?;
+            let code = match num.strip_prefix(['x', 'X']) {
+                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                None => num.parse().ok()?,
+            };
+            char::from_u32(code)
+        }
+    }
+}
+
+/// Servers with `body-markup` parse the body, so plain text must be escaped.
+fn escape_markup(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// The href itself when it may leave the app: absolute http(s) with a host.
+/// Checked again here because a click is where a link turns into an action.
+pub fn openable(href: &str) -> Option<&str> {
+    let url = Url::parse(href).ok()?;
+    links::check_scheme(&url).ok()?;
+    Some(href)
+}
+
+/// What a toast's actions open.
+#[derive(Clone, Debug, Default)]
+struct Targets {
+    default: Option<String>,
+    card: Option<String>,
+    recording: Option<String>,
+}
+
+impl Targets {
+    fn href(&self, action: &str) -> Option<&str> {
+        match action {
+            "default" => self.default.as_deref(),
+            "card" => self.card.as_deref(),
+            "recording" => self.recording.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// Summary, body and actions of one toast, platform-neutral.
+struct Content {
+    kind: Kind,
+    summary: String,
+    body: String,
+    /// (action key, label); `default` is the click on the body.
+    actions: Vec<(&'static str, String)>,
+    targets: Targets,
+}
+
+fn content(n: &Notification, kind: Kind, labels: &Labels) -> Content {
+    let plain = |s: &Option<String>| s.as_deref().map(html_to_plain).filter(|s| !s.is_empty());
+    let href = |l: &Option<links::Link>| {
+        l.as_ref().and_then(|l| l.href.as_deref()).and_then(openable).map(str::to_owned)
+    };
+    let (header, text) = (plain(&n.header), plain(&n.text));
+    let click = href(&n.click);
+    let mut targets = Targets { default: click.clone(), ..Targets::default() };
+    let mut actions = Vec::new();
+    let (summary, lines) = match kind {
+        Kind::Call => {
+            let parties = match (n.from.as_deref(), n.to.as_deref()) {
+                (Some(f), Some(t)) => Some(format!("{f} → {t}")),
+                (Some(f), None) => Some(f.to_owned()),
+                (None, Some(t)) => Some(format!("→ {t}")),
+                (None, None) => None,
+            };
+            if click.is_some() {
+                actions.push(("default", labels.open_card.clone()));
+                actions.push(("card", labels.open_card.clone()));
+                targets.card = click;
+            }
+            targets.recording = href(&n.recording);
+            if targets.recording.is_some() {
+                actions.push(("recording", labels.recording.clone()));
+            }
+            (header.unwrap_or_else(|| labels.incoming_call.clone()), [parties, text])
+        }
+        Kind::Error => {
+            if click.is_some() {
+                actions.push(("default", labels.open.clone()));
+            }
+            (header.unwrap_or_else(|| labels.error.clone()), [text, None])
+        }
+    };
+    let body = lines.into_iter().flatten().collect::<Vec<_>>().join("\n");
+    Content { kind, summary, body, actions, targets }
+}
+
+// ---------------------------------------------------------------------------
+// Shown toasts: server id -> what its actions open, for the action watchers.
+
+#[derive(Default)]
+struct Registry {
+    live: HashMap<u32, Live>,
+    /// Notification ids and tags -> server id.
+    keys: HashMap<String, u32>,
+}
+
+struct Live {
+    /// A replaced toast keeps its server id; only the newest watcher reports.
+    generation: u64,
+    notification_id: String,
+    keys: Vec<String>,
+    targets: Targets,
+    closer: Option<os::Closer>,
+}
+
+impl Registry {
+    fn remove(&mut self, server_id: u32) -> Option<Live> {
+        let live = self.live.remove(&server_id)?;
+        for k in &live.keys {
+            if self.keys.get(k) == Some(&server_id) {
+                self.keys.remove(k);
+            }
+        }
+        Some(live)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Guarded server calls.
+
+enum Outcome<T> {
+    Done(T),
+    /// No answer within [`HANG_AFTER`]; the call keeps running on its own thread.
+    Hung,
+    /// Too many calls are already hung; this one was not attempted.
+    Busy,
+}
+
+const RUNNING: u8 = 0;
+const FINISHED: u8 = 1;
+const ABANDONED: u8 = 2;
+
+fn guarded<T: Send + 'static>(stuck: &Arc<AtomicUsize>, f: impl FnOnce() -> T + Send + 'static) -> Outcome<T> {
+    if stuck.load(Ordering::SeqCst) >= MAX_STUCK {
+        return Outcome::Busy;
+    }
+    let (tx, rx) = mpsc::sync_channel(1);
+    let state = Arc::new(AtomicU8::new(RUNNING));
+    let (thread_state, thread_stuck) = (state.clone(), stuck.clone());
+    let spawned = thread::Builder::new().name("kolokol-toast-call".into()).spawn(move || {
+        let _ = tx.send(f());
+        if thread_state.swap(FINISHED, Ordering::SeqCst) == ABANDONED {
+            thread_stuck.fetch_sub(1, Ordering::SeqCst);
+        }
+    });
+    if spawned.is_err() {
+        return Outcome::Busy;
+    }
+    match rx.recv_timeout(HANG_AFTER) {
+        Ok(v) => Outcome::Done(v),
+        Err(_) => {
+            // Counted before marking, so a thread finishing right now never
+            // decrements below zero.
+            stuck.fetch_add(1, Ordering::SeqCst);
+            if state.swap(ABANDONED, Ordering::SeqCst) == FINISHED {
+                stuck.fetch_sub(1, Ordering::SeqCst);
+                if let Ok(v) = rx.try_recv() {
+                    return Outcome::Done(v);
+                }
+            }
+            Outcome::Hung
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The worker.
+
+struct Worker {
+    shared: Arc<Shared>,
+    coalescer: Coalescer,
+    /// Server ids of the current summary toasts, replaced by the next summary.
+    summary_ids: [Option<u32>; 2],
+    body_markup: bool,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+impl Worker {
+    fn run(mut self, rx: Receiver<Cmd>) {
+        os::init();
+        self.probe();
+        loop {
+            let wait = self
+                .coalescer
+                .next_due()
+                .map_or(Duration::from_secs(3600), |t| t.saturating_duration_since(Instant::now()));
+            match rx.recv_timeout(wait) {
+                Ok(Cmd::Show(n)) => self.show(&n),
+                Ok(Cmd::Dismiss(key)) => self.dismiss(&key),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            let now = Instant::now();
+            let mut overflowed = 0;
+            for kind in [Kind::Call, Kind::Error] {
+                let n = self.shared.overflow[kind as usize].swap(0, Ordering::Relaxed);
+                if n > 0 {
+                    self.coalescer.fold(kind, n, now);
+                    overflowed += n;
+                }
+            }
+            if overflowed > 0 {
+                let mut h = lock(&self.shared.health);
+                h.overflowed += overflowed;
+                h.coalesced += overflowed;
+            }
+            for s in self.coalescer.due(now) {
+                self.summary(s);
+            }
+            lock(&self.shared.health).pending = self.coalescer.pending();
+        }
+    }
+
+    fn probe(&mut self) {
+        match guarded(&self.shared.stuck, os::probe) {
+            Outcome::Done(Ok((server, markup))) => {
+                self.body_markup = markup;
+                let mut h = lock(&self.shared.health);
+                h.available = true;
+                h.reason = None;
+                h.server = Some(server);
+            }
+            Outcome::Done(Err(e)) => self.unavailable(send_error_reason(&e)),
+            Outcome::Hung | Outcome::Busy => self.unavailable(hung_reason()),
+        }
+    }
+
+    fn unavailable(&self, reason: String) {
+        let mut h = lock(&self.shared.health);
+        if h.available || h.reason.as_deref() != Some(&reason) {
+            tracing::warn!(%reason, "toast channel unavailable");
+        }
+        h.available = false;
+        h.reason = Some(reason);
+    }
+
+    fn show(&mut self, n: &Notification) {
+        let Some(kind) = Kind::of(n.method) else { return };
+        let replaces = {
+            let reg = lock(&self.shared.registry);
+            [Some(&n.id), n.tag.as_ref()].into_iter().flatten().find_map(|k| reg.keys.get(k).copied())
+        };
+        // A replacement adds nothing to the screen, so it skips the burst limit.
+        if replaces.is_none() && !self.coalescer.offer(kind, Instant::now()) {
+            lock(&self.shared.health).coalesced += 1;
+            return;
+        }
+        let c = content(n, kind, &lock(&self.shared.labels));
+        let Some(sent) = self.send(&c, replaces) else { return };
+        lock(&self.shared.health).shown += 1;
+        let hook = lock(&self.shared.sent_hook).clone();
+        if let Some(hook) = hook {
+            hook(&n.id, sent.at);
+        }
+        self.watch(n, c.targets, sent);
+    }
+
+    fn summary(&mut self, s: Summary) {
+        let labels = lock(&self.shared.labels).clone();
+        let c = Content {
+            kind: s.kind,
+            summary: labels.count(s.kind, s.total),
+            body: String::new(),
+            actions: Vec::new(),
+            targets: Targets::default(),
+        };
+        if let Some(sent) = self.send(&c, self.summary_ids[s.kind as usize]) {
+            self.summary_ids[s.kind as usize] = Some(sent.server_id);
+            lock(&self.shared.health).summaries += 1;
+        }
+    }
+
+    /// Sends one toast under the hang guard and updates health.
+    fn send(&mut self, c: &Content, replaces: Option<u32>) -> Option<os::Sent> {
+        let toast = os::build(c, replaces, self.body_markup);
+        match guarded(&self.shared.stuck, move || os::send(&toast)) {
+            Outcome::Done(Ok(sent)) => {
+                let mut h = lock(&self.shared.health);
+                if !h.available {
+                    tracing::info!("toast channel available again");
+                }
+                h.available = true;
+                h.reason = None;
+                h.last_sent_ms = Some(now_ms());
+                Some(sent)
+            }
+            Outcome::Done(Err(e)) => {
+                lock(&self.shared.health).failed += 1;
+                self.unavailable(send_error_reason(&e));
+                None
+            }
+            Outcome::Hung | Outcome::Busy => {
+                lock(&self.shared.health).failed += 1;
+                self.unavailable(hung_reason());
+                None
+            }
+        }
+    }
+
+    /// Registers a shown toast and, when it has actions, watches for clicks.
+    fn watch(&mut self, n: &Notification, targets: Targets, sent: os::Sent) {
+        let server_id = sent.server_id;
+        let generation = self.shared.next_gen.fetch_add(1, Ordering::Relaxed);
+        let mut reg = lock(&self.shared.registry);
+        let mut keys = reg.remove(server_id).map(|old| old.keys).unwrap_or_default();
+        if reg.live.len() >= MAX_WATCHED {
+            tracing::warn!("{MAX_WATCHED} toasts open; this one can be neither clicked through nor dismissed");
+            return;
+        }
+        for k in [Some(&n.id), n.tag.as_ref()].into_iter().flatten() {
+            if !keys.contains(k) {
+                keys.push(k.clone());
+            }
+        }
+        for k in &keys {
+            reg.keys.insert(k.clone(), server_id);
+        }
+        let shared = self.shared.clone();
+        let closer = os::watch(sent, move |action: &str| {
+            let live = {
+                let mut reg = lock(&shared.registry);
+                match reg.live.get(&server_id) {
+                    Some(l) if l.generation == generation => reg.remove(server_id),
+                    _ => None, // replaced: the newer watcher reports
+                }
+            };
+            let Some(live) = live else { return };
+            if let Some(href) = live.targets.href(action).and_then(openable) {
+                (shared.on_action)(ToastAction {
+                    notification_id: live.notification_id.clone(),
+                    action: action.to_owned(),
+                    href: href.to_owned(),
+                });
+            }
+        });
+        reg.live.insert(
+            server_id,
+            Live { generation, notification_id: n.id.clone(), keys, targets, closer },
+        );
+    }
+
+    fn dismiss(&mut self, key: &str) {
+        let live = {
+            let mut reg = lock(&self.shared.registry);
+            let id = reg.keys.get(key).copied();
+            id.and_then(|id| reg.remove(id))
+        };
+        if let Some(closer) = live.and_then(|l| l.closer) {
+            if let Outcome::Hung | Outcome::Busy = guarded(&self.shared.stuck, move || os::close(&closer)) {
+                self.unavailable(hung_reason());
+            }
+        }
+    }
+}
+
+/// Tells "nobody is there" (no bus, no daemon on it) from a server that said no.
+fn send_error_reason(e: &str) -> String {
+    let absent = ["ServiceUnknown", "NameHasNoOwner", "connect", "No such file", "DBUS_SESSION_BUS_ADDRESS"];
+    if absent.iter().any(|a| e.contains(a)) {
+        format!("no notification server: {e}")
+    } else {
+        format!("the notification server refused the toast: {e}")
+    }
+}
+
+fn hung_reason() -> String {
+    format!("the notification server did not answer within {} s", HANG_AFTER.as_secs())
+}
+
+// ---------------------------------------------------------------------------
+// Platforms.
+
+#[cfg(all(unix, not(target_os = "macos")))]
+mod os {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+    use std::thread;
+    use std::time::Instant;
+
+    use notify_rust::{Hint, NotificationHandle, NotificationResponse, Timeout, Urgency};
+
+    use super::{Content, Kind, APP_NAME};
+
+    /// Shared by the click watcher and `dismiss`, which both need the handle's connection.
+    pub type Closer = Arc<NotificationHandle>;
+
+    pub struct Sent {
+        pub server_id: u32,
+        pub at: Instant,
+        handle: NotificationHandle,
+    }
+
+    pub fn init() {}
+
+    /// The server's name and whether it parses markup in bodies.
+    pub fn probe() -> Result<(String, bool), String> {
+        let info = notify_rust::get_server_information().map_err(|e| e.to_string())?;
+        let caps = notify_rust::get_capabilities().map_err(|e| e.to_string())?;
+        Ok((format!("{} {}", info.name, info.version), caps.iter().any(|c| c == "body-markup")))
+    }
+
+    pub fn build(c: &Content, replaces: Option<u32>, body_markup: bool) -> notify_rust::Notification {
+        let mut n = notify_rust::Notification::new();
+        n.appname(APP_NAME).summary(&c.summary);
+        n.body(&if body_markup { super::escape_markup(&c.body) } else { c.body.clone() });
+        match c.kind {
+            Kind::Call => {
+                n.urgency(Urgency::Critical)
+                    .hint(Hint::Category("call.incoming".into()))
+                    .timeout(Timeout::Never);
+            }
+            Kind::Error => {
+                n.urgency(Urgency::Normal).hint(Hint::Category("im.error".into()));
+            }
+        }
+        for (key, label) in &c.actions {
+            n.action(key, label);
+        }
+        if let Some(id) = replaces {
+            n.id(id);
+        }
+        n
+    }
+
+    pub fn send(n: &notify_rust::Notification) -> Result<Sent, String> {
+        let handle = n.show().map_err(|e| e.to_string())?;
+        Ok(Sent { server_id: handle.id(), at: Instant::now(), handle })
+    }
+
+    /// Keeps the handle (and its D-Bus connection) alive on a thread until the
+    /// toast is clicked or closed; some servers only signal the sending connection.
+    pub fn watch(sent: Sent, on: impl FnOnce(&str) + Send + 'static) -> Option<Closer> {
+        let handle = Arc::new(sent.handle);
+        let watched = handle.clone();
+        let spawned = thread::Builder::new().name("kolokol-toast-watch".into()).spawn(move || {
+            let mut acted = false;
+            block_on(watched.wait_for_action_async(|r: &NotificationResponse| {
+                let action = match r {
+                    NotificationResponse::Default => "default",
+                    NotificationResponse::Action(a) => a.as_str(),
+                    _ => "__closed",
+                };
+                acted = action != "__closed";
+                on(action);
+            }));
+            // Some servers (dunst) leave a toast up after a click; it is done with.
+            if acted {
+                block_on(watched.close_async());
+            }
+        });
+        spawned.is_ok().then_some(handle)
+    }
+
+    pub fn close(handle: &Closer) {
+        block_on(handle.close_async());
+    }
+
+    /// zbus runs its own I/O threads, so polling its futures needs nothing but a waker.
+    fn block_on<F: Future>(f: F) -> F::Output {
+        struct Unpark(thread::Thread);
+        impl Wake for Unpark {
+            fn wake(self: Arc<Self>) {
+                self.0.unpark();
+            }
+        }
+        let waker = Waker::from(Arc::new(Unpark(thread::current())));
+        let mut cx = Context::from_waker(&waker);
+        let mut f = pin!(f);
+        loop {
+            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+            thread::park();
+        }
+    }
+}
+
+/// Windows and macOS: compile-checked only. Toasts show and report clicks;
+/// replacing and dismissing need the XDG server id and are skipped.
+#[cfg(not(all(unix, not(target_os = "macos"))))]
+mod os {
+    use std::thread;
+    use std::time::Instant;
+
+    use super::{Content, Kind};
+
+    pub type Closer = std::convert::Infallible;
+
+    pub struct Sent {
+        pub server_id: u32,
+        pub at: Instant,
+        handle: notify_rust::NotificationHandle,
+    }
+
+    pub fn init() {
+        // The bundle id decides the icon and the Notification Center entry.
+        #[cfg(target_os = "macos")]
+        let _ = notify_rust::set_application(super::APP_ID);
+    }
+
+    pub fn probe() -> Result<(String, bool), String> {
+        Ok((std::env::consts::OS.to_owned(), false))
+    }
+
+    pub fn build(c: &Content, _replaces: Option<u32>, _body_markup: bool) -> notify_rust::Notification {
+        let mut n = notify_rust::Notification::new();
+        n.appname(super::APP_NAME).summary(&c.summary).body(&c.body);
+        #[cfg(target_os = "windows")]
+        {
+            n.app_id(super::APP_ID);
+            n.urgency(match c.kind {
+                Kind::Call => notify_rust::Urgency::Critical,
+                Kind::Error => notify_rust::Urgency::Normal,
+            });
+        }
+        if c.kind == Kind::Call {
+            n.timeout(notify_rust::Timeout::Never);
+        }
+        for (key, label) in &c.actions {
+            n.action(key, label);
+        }
+        n
+    }
+
+    pub fn send(n: &notify_rust::Notification) -> Result<Sent, String> {
+        let handle = n.show().map_err(|e| e.to_string())?;
+        Ok(Sent { server_id: 0, at: Instant::now(), handle })
+    }
+
+    pub fn watch(sent: Sent, on: impl FnOnce(&str) + Send + 'static) -> Option<Closer> {
+        let handle = sent.handle;
+        let _ = thread::Builder::new().spawn(move || handle.wait_for_action(on));
+        None
+    }
+
+    pub fn close(closer: &Closer) {
+        match *closer {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_of_1000_errors_in_one_second_is_three_toasts_and_summaries() {
+        let t0 = Instant::now();
+        let mut c = Coalescer::default();
+        let (mut individual, mut summaries) = (0, Vec::new());
+        for i in 0..1000u64 {
+            let now = t0 + Duration::from_millis(i);
+            if c.offer(Kind::Error, now) {
+                individual += 1;
+            }
+            summaries.extend(c.due(now));
+        }
+        // The burst is over; summaries keep flowing at most once a second.
+        for s in 1..=5u64 {
+            summaries.extend(c.due(t0 + Duration::from_millis(999 + 200 * s)));
+        }
+        assert_eq!(individual, BURST);
+        assert_eq!(summaries.len(), 1, "{summaries:?}");
+        assert_eq!(summaries[0], Summary { kind: Kind::Error, new: 997, total: 997 });
+        assert_eq!(c.pending(), 0);
+        assert!(c.next_due().is_none());
+    }
+
+    #[test]
+    fn summaries_come_at_most_once_a_second_and_count_the_whole_burst() {
+        let t0 = Instant::now();
+        let mut c = Coalescer::default();
+        let mut got = Vec::new();
+        // 10 errors a second for 3 s, `due` polled every 10 ms as the worker would.
+        for ms in (0..3000u64).step_by(10) {
+            let now = t0 + Duration::from_millis(ms);
+            if ms % 100 == 0 {
+                c.offer(Kind::Error, now);
+            }
+            got.extend(c.due(now).into_iter().map(|s| (ms, s)));
+        }
+        got.extend(c.due(t0 + Duration::from_secs(10)).into_iter().map(|s| (10_000, s)));
+        let times: Vec<u64> = got.iter().map(|(t, _)| *t).collect();
+        assert!(times.windows(2).all(|w| w[1] - w[0] >= 1000), "{times:?}");
+        assert_eq!(got.iter().map(|(_, s)| s.new).sum::<u64>(), 27);
+        assert_eq!(got.last().unwrap().1.total, 27);
+    }
+
+    #[test]
+    fn calls_and_errors_are_counted_separately() {
+        let t0 = Instant::now();
+        let mut c = Coalescer::default();
+        let mut shown = [0, 0];
+        for i in 0..10u64 {
+            let now = t0 + Duration::from_millis(i);
+            shown[0] += c.offer(Kind::Call, now) as usize;
+            shown[1] += c.offer(Kind::Error, now) as usize;
+            shown[1] += c.offer(Kind::Error, now) as usize;
+        }
+        c.fold(Kind::Call, 5, t0); // overflowed calls
+        assert_eq!(shown, [BURST, BURST]);
+        let mut s = c.due(t0 + Duration::from_secs(2));
+        s.sort_by_key(|s| s.kind as u8);
+        assert_eq!(
+            s,
+            vec![
+                Summary { kind: Kind::Call, new: 7 + 5, total: 12 },
+                Summary { kind: Kind::Error, new: 17, total: 17 },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_quiet_window_starts_a_new_burst() {
+        let t0 = Instant::now();
+        let mut c = Coalescer::default();
+        for _ in 0..5 {
+            c.offer(Kind::Call, t0);
+        }
+        assert_eq!(c.due(t0 + Duration::from_secs(1)), vec![Summary { kind: Kind::Call, new: 2, total: 2 }]);
+        // Still within the window of the folded ones: folded, counted on.
+        assert!(!c.offer(Kind::Call, t0 + Duration::from_secs(5)));
+        assert_eq!(c.due(t0 + Duration::from_secs(6)), vec![Summary { kind: Kind::Call, new: 1, total: 3 }]);
+        let later = t0 + Duration::from_secs(20);
+        assert!(c.offer(Kind::Call, later));
+        assert!(c.due(later + Duration::from_secs(5)).is_empty());
+    }
+
+    #[test]
+    fn safe_html_becomes_plain_text() {
+        assert_eq!(
+            html_to_plain(r#"<p>Call <b>now</b><br><i>ok</i> &amp; &lt;x&gt; <a href="https://x.org/?a=1&amp;b=2" rel="noopener">link</a></p><p>two&nbsp;three</p>"#),
+            "Call now\nok & <x> link\ntwo three"
+        );
+        assert_eq!(html_to_plain("&#1047;&#x432;&quot;&apos;&bogus; & ;"), "Зв\"'&bogus; & ;");
+        assert_eq!(html_to_plain("a<br/>b<br>c"), "a\nb\nc");
+        assert_eq!(escape_markup("a & <b>"), "a &amp; &lt;b&gt;");
+    }
+
+    #[test]
+    fn only_absolute_http_links_become_actions() {
+        assert_eq!(openable("https://example.amocrm.ru/contacts/detail/1"), Some("https://example.amocrm.ru/contacts/detail/1"));
+        assert_eq!(openable("http://example.com/r.mp3"), Some("http://example.com/r.mp3"));
+        for bad in ["javascript:alert(1)", "data:text/html,x", "file:///etc/passwd", "/contacts/detail/1", "https://", "mailto:a@b.org", "ftp://x.org/"] {
+            assert_eq!(openable(bad), None, "{bad}");
+        }
+        let t = Targets { default: Some("https://a.org/".into()), card: None, recording: Some("https://b.org/".into()) };
+        assert_eq!(t.href("default"), Some("https://a.org/"));
+        assert_eq!(t.href("recording"), Some("https://b.org/"));
+        assert_eq!(t.href("__closed"), None);
+        assert_eq!(t.href("card"), None);
+    }
+
+    fn call(payload: serde_json::Value, account: Option<&str>) -> Notification {
+        let account = account.map(|a| Url::parse(a).unwrap());
+        let ctx = crate::api::Context { account: account.as_ref(), now_ms: 0, id: "n1".into() };
+        crate::api::normalize(Method::AddCall, &payload.to_string(), ctx).unwrap()
+    }
+
+    #[test]
+    fn call_content_shows_parties_and_offers_card_and_recording() {
+        let n = call(
+            serde_json::json!({"text": "<b>Иван</b> &amp; Co", "from": "+7 999", "to": "Anna",
+                "element": {"id": 5, "type": "contact"}, "link": "https://rec.example.com/1.mp3"}),
+            Some("https://example.amocrm.ru"),
+        );
+        let c = content(&n, Kind::Call, &Labels::russian());
+        assert_eq!(c.summary, "Входящий звонок");
+        assert_eq!(c.body, "+7 999 → Anna\nИван & Co");
+        let keys: Vec<_> = c.actions.iter().map(|(k, l)| (*k, l.as_str())).collect();
+        assert_eq!(keys, [("default", "Открыть карточку"), ("card", "Открыть карточку"), ("recording", "Запись")]);
+        assert_eq!(c.targets.default.as_deref(), Some("https://example.amocrm.ru/contacts/detail/5"));
+        assert_eq!(c.targets.recording.as_deref(), Some("https://rec.example.com/1.mp3"));
+
+        // No account address: the card link is not openable, so no card action.
+        let n = call(serde_json::json!({"text": "x", "element": {"id": 5, "type": "contact"}}), None);
+        let c = content(&n, Kind::Call, &Labels::english());
+        assert!(c.actions.is_empty() && c.targets.default.is_none());
+        assert_eq!(Labels::english().count(Kind::Error, 12), "12 new errors");
+        assert_eq!(Labels::russian().count(Kind::Call, 5), "Новых звонков: 5");
+    }
+}

@@ -1,0 +1,207 @@
+//! The notification center end to end: a page's add_call/add_error → a row in
+//! the SQLite history (read back with `kolokol history --json`), a toast in a
+//! real dunst (`dunstctl history`), the tray count (`kolokol status --json`),
+//! the history window. Runs inside ./dev.sh test's session (Xvfb, D-Bus, dunst).
+
+mod support;
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::App;
+
+fn kolokol(app: &App, args: &[&str]) -> Output {
+    Command::new(support::APP_BIN).arg("--data-dir").arg(app.data_dir.path()).args(args).output().unwrap()
+}
+
+fn json_of(out: &Output) -> Value {
+    assert!(out.status.success(), "kolokol failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn history(app: &App, extra: &[&str]) -> Vec<Value> {
+    let mut args = vec!["history", "--json", "--limit", "5000"];
+    args.extend_from_slice(extra);
+    json_of(&kolokol(app, &args)).as_array().unwrap().clone()
+}
+
+fn status(app: &App) -> Value {
+    json_of(&kolokol(app, &["status", "--json"]))
+}
+
+/// Every notification dunst has received in this session, newest first
+/// (open ones are closed first: dunst's history holds closed ones only).
+fn dunst_history() -> Vec<Value> {
+    Command::new("dunstctl").arg("close-all").status().expect("dunstctl (apt-get install dunst)");
+    let out = Command::new("dunstctl").arg("history").output().expect("dunstctl");
+    assert!(out.status.success(), "dunstctl history: {}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["data"][0].as_array().cloned().unwrap_or_default()
+}
+
+fn dunst_field(n: &Value, key: &str) -> String {
+    n[key]["data"].as_str().map(str::to_owned).unwrap_or_else(|| n[key]["data"].to_string())
+}
+
+fn wait_until<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn require_dunst() {
+    let out = Command::new("dbus-send")
+        .args(["--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner", "string:org.freedesktop.Notifications"])
+        .output()
+        .expect("dbus-send");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("boolean true"),
+        "no notification server on the session bus: run through ./dev.sh test, which starts dunst"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_call_reaches_every_channel() {
+    require_dunst();
+    let before = dunst_history().len();
+    let app = App::start(&[]).await;
+    let v = app
+        .js(r#"
+const r = await APP.notifications.add_call({
+  text: "Звонок от +7(999)888 55 33", date: 1534084500, from: "Петрова Анна", to: "Смирнов Алексей",
+  element: { id: 18221265, type: "contact" }, duration: 250, link: "https://example.com/dialog.mp3",
+});
+return r;"#)
+        .await;
+    let id = v["id"].as_str().unwrap().to_owned();
+
+    // Stored before the Promise resolved: the row is there at once.
+    let rows = history(&app, &[]);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let row = &rows[0];
+    assert_eq!((row["id"].as_str(), row["look"].as_str(), row["read"].as_bool()), (Some(id.as_str()), Some("call"), Some(false)));
+    assert_eq!((row["from"].as_str(), row["to"].as_str(), row["duration_s"].as_u64()), (Some("Петрова Анна"), Some("Смирнов Алексей"), Some(250)));
+    assert_eq!(row["payload"]["element"]["id"], 18221265, "raw payload kept");
+
+    // A critical toast with caller and callee.
+    let toast = wait_until("the call's toast in dunst", || {
+        let h = dunst_history();
+        (h.len() > before).then(|| h[0].clone())
+    });
+    let (summary, body) = (dunst_field(&toast, "summary"), dunst_field(&toast, "body"));
+    assert!(format!("{summary} {body}").contains("Петрова Анна"), "{toast}");
+    assert!(format!("{summary} {body}").contains("Смирнов Алексей"), "{toast}");
+    // tests/fixtures/dunstrc prefixes the message with the urgency dunst saw.
+    assert!(dunst_field(&toast, "message").starts_with("CRITICAL|"), "{toast}");
+
+    // The tray shows one unread, and says so to `kolokol status`.
+    let st = status(&app);
+    assert_eq!(st["unread"], 1, "{st}");
+    assert_eq!(st["channels"]["tray"]["label"], "1", "{st}");
+    assert_eq!(st["channels"]["toast"]["available"], true, "{st}");
+
+    // Full-text search finds it, case-insensitively, in Cyrillic.
+    assert_eq!(history(&app, &["--search", "петрова"]).len(), 1);
+    assert_eq!(history(&app, &["--search", "Иванов"]).len(), 0);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn error_burst_is_stored_whole_and_toasted_sparingly() {
+    require_dunst();
+    let before = dunst_history().len();
+    let app = App::start(&[]).await;
+    let v = app
+        .js(r#"
+const N = APP.notifications;
+const single = await N.add_error({ header: "Ошибка", text: "Не удалось установить задачу! Контакт не найден!", link: "/contacts/list/?term=4951234567" });
+const burst = await Promise.all(Array.from({ length: 1000 }, (_, i) => N.add_error({ header: "Ошибка", text: "burst " + i })));
+return { single: single.id, ids: new Set(burst.map((r) => r.id)).size };"#)
+        .await;
+    assert_eq!(v["ids"], 1000);
+    let rows = history(&app, &[]);
+    assert_eq!(rows.len(), 1001, "every call of the burst is stored");
+    assert!(rows.iter().all(|r| r["look"] == "error"));
+    // Toasts: the single one individually (NORMAL urgency), the burst coalesced.
+    std::thread::sleep(Duration::from_secs(3));
+    let toasts = dunst_history();
+    let new = toasts.len() - before;
+    // The first few individually, then one summary a second ("N new errors").
+    assert!((2..60).contains(&new), "a burst of 1,000 errors gave {new} toasts");
+    assert!(toasts.iter().any(|t| dunst_field(t, "summary").contains("new errors")), "a summary toast");
+    let single = toasts.iter().find(|t| dunst_field(t, "body").contains("Контакт не найден")).expect("the single error's toast");
+    assert!(dunst_field(single, "message").starts_with("NORMAL|"), "{single}");
+    let st = status(&app);
+    assert_eq!(st["unread"], 1001);
+    assert_eq!(st["channels"]["tray"]["label"], "99+");
+    app.stop().await;
+}
+
+#[test]
+fn send_refusals_name_the_field() {
+    let app_dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| Command::new(support::APP_BIN).arg("--data-dir").arg(app_dir.path()).args(args).output().unwrap();
+    // No instance yet: a clear error, not a hang.
+    let out = run(&["send", "add_call", r#"{"text":"t"}"#]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not running"));
+    let st = run(&["status", "--json"]);
+    assert_eq!(st.status.code(), Some(3));
+    assert_eq!(serde_json::from_slice::<Value>(&st.stdout).unwrap()["running"], false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kolokol_send_goes_through_the_same_validation() {
+    require_dunst();
+    let app = App::start(&[]).await;
+    for (method, payload, field, code) in [
+        ("add_call", "{}", "text", "empty"),
+        ("add_error", "5", "payload", "not_object"),
+        ("add_error", "{not json", "payload", "invalid_json"),
+        ("show_message", r#"{"header":" ","text":""}"#, "text", "empty"),
+        ("eval", "{}", "method", "unknown_method"),
+    ] {
+        let out = kolokol(&app, &["send", method, payload]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{method} {payload}: {err}");
+        assert!(err.contains(&format!("({code}): {field}:")), "{method} {payload}: {err}");
+    }
+    assert_eq!(history(&app, &[]).len(), 0, "refusals store nothing");
+    let out = kolokol(&app, &["send", "add_call", r#"{"text":"Звонок из скрипта","from":"+7 999 111 22 33","date":"yesterday"}"#]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning: date:"));
+    let rows = history(&app, &[]);
+    assert_eq!((rows.len(), rows[0]["text"].as_str()), (1, Some("Звонок из скрипта")));
+    assert_eq!(status(&app)["unread"], 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_notification_server_calls_are_still_stored() {
+    // A private bus on which nobody owns org.freedesktop.Notifications and
+    // nothing can be activated.
+    let bus = support::PrivateBus::start();
+    let app = App::start_env(&[], &[("DBUS_SESSION_BUS_ADDRESS", bus.address.as_str())]).await;
+    let t0 = Instant::now();
+    let v = app
+        .js(r#"const a = await APP.notifications.add_call({ text: "Звонок", from: "Анна" });
+const b = await APP.notifications.add_error({ text: "Ошибка" });
+return [a.id, b.id];"#)
+        .await;
+    assert!(t0.elapsed() < Duration::from_secs(3), "calls waited for a missing server: {:?}", t0.elapsed());
+    assert_eq!(v.as_array().unwrap().len(), 2);
+    let rows = history(&app, &[]);
+    assert_eq!(rows.len(), 2);
+    let st = wait_until("the toast channel to report itself unavailable", || {
+        let st = status(&app);
+        (st["channels"]["toast"]["available"] == json!(false)).then_some(st)
+    });
+    assert_eq!(st["unread"], 2);
+    app.stop().await;
+}
