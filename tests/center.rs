@@ -205,3 +205,123 @@ return [a.id, b.id];"#)
     assert_eq!(st["unread"], 2);
     app.stop().await;
 }
+
+/// The app's tray as a StatusNotifierItem on the session bus: its bus name.
+fn tray_bus_name(pid: u64) -> String {
+    let list = Command::new("busctl").args(["--user", "list", "--no-legend"]).output().expect("busctl");
+    let names: Vec<String> = String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut cols = l.split_whitespace();
+            let name = cols.next()?;
+            (cols.next()? == pid.to_string()).then(|| name.to_owned())
+        })
+        .collect();
+    // Ask each of its connections for the item; some (GTK's) never answer, hence the short timeout.
+    names
+        .into_iter()
+        .find(|n| {
+            Command::new("timeout")
+                .args(["2", "busctl", "--user", "get-property", n, TRAY_PATH, "org.kde.StatusNotifierItem", "Id"])
+                .output()
+                .unwrap()
+                .status
+                .success()
+        })
+        .unwrap_or_else(|| panic!("no StatusNotifierItem of pid {pid} on the session bus"))
+}
+
+const TRAY_PATH: &str = "/org/ayatana/NotificationItem/tray_icon_tray_app_kolokol";
+
+fn busctl(args: &[&str]) -> String {
+    let out = Command::new("busctl").arg("--user").args(args).output().unwrap();
+    assert!(out.status.success(), "busctl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// The tray's label as the panel reads it ("" when none).
+fn tray_label(name: &str) -> String {
+    busctl(&["get-property", name, TRAY_PATH, "org.kde.StatusNotifierItem", "XAyatanaLabel"])
+        .trim_start_matches("s ")
+        .trim_matches('"')
+        .to_owned()
+}
+
+/// Clicks the tray menu item whose label starts with `label`, as a panel does.
+fn click_tray_item(name: &str, label: &str) -> String {
+    let menu = format!("{TRAY_PATH}/Menu");
+    let layout = busctl(&["call", "--", name, &menu, "com.canonical.dbusmenu", "GetLayout", "iias", "0", "-1", "0"]);
+    let item = layout
+        .split("(ia{sv}av) ")
+        .find(|chunk| chunk.contains(&format!("\"label\" s \"{label}")))
+        .unwrap_or_else(|| panic!("no tray item {label:?} in {layout}"));
+    let id = item.split_whitespace().next().unwrap();
+    let full = item.split("\"label\" s \"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    busctl(&["call", "--", name, &menu, "com.canonical.dbusmenu", "Event", "isvu", id, "clicked", "s", "", "0"]);
+    full
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tray_and_history_window_follow_the_store() {
+    require_dunst();
+    let app = App::start(&[]).await;
+    app.js(r#"await APP.notifications.add_call({ text: "Звонок от +7(999)888 55 33", from: "Петрова Анна", to: "Смирнов Алексей", duration: 250, link: "https://example.com/dialog.mp3" });
+await APP.notifications.add_error({ header: "Ошибка", text: "Контакт не найден" });
+return null;"#)
+        .await;
+    let st = status(&app);
+    let name = tray_bus_name(st["pid"].as_u64().unwrap());
+    // The panel's view and `kolokol status` agree.
+    assert_eq!(tray_label(&name), "2");
+    assert_eq!(st["channels"]["tray"]["label"], "2");
+    assert_eq!(st["channels"]["tray"]["history_item"], "History (2 unread)");
+
+    // Do not disturb from the tray menu: saved, shown, and toasts held back.
+    click_tray_item(&name, "Do not disturb");
+    wait_until("do-not-disturb on", || (status(&app)["do_not_disturb"] == json!(true)).then_some(()));
+    let shown_before = status(&app)["channels"]["toast"]["shown"].as_u64().unwrap();
+    app.js("await APP.notifications.add_error({ text: 'quiet' }); return null;").await;
+    let st = status(&app);
+    assert_eq!(st["channels"]["toast"]["shown"].as_u64().unwrap(), shown_before, "no toast under do-not-disturb");
+    assert_eq!(st["unread"], 3, "but stored and counted");
+    click_tray_item(&name, "Do not disturb");
+    wait_until("do-not-disturb off", || (status(&app)["do_not_disturb"] == json!(false)).then_some(()));
+
+    // History (N unread) opens the history window, which lists the rows.
+    assert_eq!(click_tray_item(&name, "History"), "History (3 unread)");
+    let workspace = app.client.window().await.unwrap();
+    let history = wait_until_async(&app, workspace.clone()).await;
+    app.client.switch_to_window(history).await.unwrap();
+    app.wait_for("document.body.dataset.ready === 'true' && document.querySelectorAll('#history-list [data-seq]').length === 3").await;
+    let rows = app
+        .js("return [...document.querySelectorAll('#history-list [data-seq]')].map((r) => ({ look: r.dataset.look, read: r.dataset.read, from: r.querySelector('[data-part=from]')?.textContent ?? null, duration: r.querySelector('[data-part=duration]')?.textContent ?? null }));")
+        .await;
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.iter().map(|r| r["look"].as_str().unwrap()).collect::<Vec<_>>(), ["error", "error", "call"], "newest first");
+    assert_eq!((rows[2]["from"].as_str(), rows[2]["duration"].as_str()), (Some("Петрова Анна"), Some("4:10")));
+    let shot = std::env::temp_dir().join("kolokol-history-window.png");
+    std::fs::write(&shot, app.client.screenshot().await.unwrap()).unwrap();
+    eprintln!("screenshot: {}", shot.display());
+    // Mark all read: the tray and the status follow.
+    app.js("document.getElementById('mark-all-read').click(); return null;").await;
+    wait_until("unread 0", || (status(&app)["unread"] == json!(0)).then_some(()));
+    assert_eq!(tray_label(&name), "");
+    // Live: a new call appears in the open window.
+    app.client.switch_to_window(workspace).await.unwrap();
+    app.js("await APP.notifications.add_call({ text: 'Ещё звонок', from: 'Иванов' }); return null;").await;
+    app.client.switch_to_window(wait_until_async(&app, app.client.window().await.unwrap()).await).await.unwrap();
+    app.wait_for("document.querySelectorAll('#history-list [data-seq]').length === 4 || !!document.getElementById('history-new')?.offsetParent").await;
+    app.stop().await;
+}
+
+/// The handle of a window other than `not`, once there is one.
+async fn wait_until_async(app: &App, not: fantoccini::wd::WindowHandle) -> fantoccini::wd::WindowHandle {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(h) = app.client.windows().await.unwrap().into_iter().find(|h| *h != not) {
+            return h;
+        }
+        assert!(Instant::now() < deadline, "no second window appeared");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
