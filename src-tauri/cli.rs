@@ -106,7 +106,7 @@ pub fn history_line(r: &crate::history::Row) -> String {
         (None, Some(t)) => format!("→ {t}  "),
         _ => String::new(),
     };
-    let plain = |h: &Option<String>| h.as_deref().map(crate::html::to_text).unwrap_or_default();
+    let plain = |h: &Option<String>| h.as_deref().map(|h| crate::html::to_text(h).replace('\n', " ")).unwrap_or_default();
     let what = [plain(&r.header), plain(&r.text)].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(": ");
     format!("{when}  {:<5} {}{who}{what}", r.look, if r.read { " " } else { "*" })
 }

@@ -50,7 +50,12 @@ pub fn get_settings(state: State<'_, AppState>) -> Settings {
     state.settings.get()
 }
 
+/// Saves the settings; the tray and the toasts follow a new language or
+/// do-not-disturb at once.
 #[tauri::command]
-pub fn set_settings(state: State<'_, AppState>, settings: Settings) -> Result<Settings, String> {
-    state.settings.set(settings)
+pub fn set_settings(app: AppHandle, state: State<'_, AppState>, settings: Settings) -> Result<Settings, String> {
+    let saved = state.settings.set(settings)?;
+    state.toasts.set_labels(crate::toast_labels(crate::i18n::Lang::from_setting(&saved.language)));
+    crate::tray::refresh(&app);
+    Ok(saved)
 }

@@ -792,8 +792,8 @@ fn look_str(l: Look) -> &'static str {
 /// triggers can delete what was indexed.
 fn search_columns(header: Option<&str>, text: Option<&str>, from: Option<&str>, to: Option<&str>) -> [String; 4] {
     [
-        fold(&header.map(html_to_text).unwrap_or_default()),
-        fold(&text.map(html_to_text).unwrap_or_default()),
+        fold(&header.map(crate::html::to_text).unwrap_or_default()),
+        fold(&text.map(crate::html::to_text).unwrap_or_default()),
         fold(from.unwrap_or_default()),
         fold(to.unwrap_or_default()),
     ]
@@ -803,74 +803,6 @@ fn search_columns(header: Option<&str>, text: Option<&str>, from: Option<&str>, 
 /// leaves Cyrillic alone: fold it on both sides of the search.
 fn fold(s: &str) -> String {
     s.replace('ё', "е").replace('Ё', "Е")
-}
-
-/// The text of the safe HTML (see html.rs): tags dropped, entities decoded.
-/// Inline tags join their neighbours ("<b>Пет</b>рова" is one word); block
-/// tags (p, br) separate words.
-pub fn html_to_text(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(i) = rest.find(['<', '&']) {
-        out.push_str(&rest[..i]);
-        rest = &rest[i..];
-        if rest.starts_with('<') {
-            // Skip to the end of the tag, stepping over quoted attribute values.
-            let mut quote = None;
-            let mut end = rest.len();
-            for (j, c) in rest.char_indices().skip(1) {
-                match (quote, c) {
-                    (Some(q), c) if c == q => quote = None,
-                    (Some(_), _) => {}
-                    (None, '"' | '\'') => quote = Some(c),
-                    (None, '>') => {
-                        end = j + 1;
-                        break;
-                    }
-                    _ => {}
-                }
-            }
-            let name: String = rest[1..end]
-                .trim_start_matches('/')
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric())
-                .collect::<String>()
-                .to_ascii_lowercase();
-            if !matches!(name.as_str(), "a" | "b" | "i" | "em" | "strong" | "span" | "u" | "s" | "small") {
-                out.push(' ');
-            }
-            rest = &rest[end..];
-        } else {
-            let (c, len) = entity(rest).unwrap_or(('&', 1));
-            out.push(c);
-            rest = &rest[len..];
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Decodes the entity at the start of `s` ("&amp;" …): the char and the bytes used.
-fn entity(s: &str) -> Option<(char, usize)> {
-    let semi = s[..s.len().min(12)].find(';')?;
-    let body = &s[1..semi];
-    let c = match body {
-        "amp" => '&',
-        "lt" => '<',
-        "gt" => '>',
-        "quot" => '"',
-        "apos" => '\'',
-        "nbsp" => '\u{a0}',
-        _ => {
-            let code = if let Some(hex) = body.strip_prefix("#x").or_else(|| body.strip_prefix("#X")) {
-                u32::from_str_radix(hex, 16).ok()?
-            } else {
-                body.strip_prefix('#')?.parse().ok()?
-            };
-            char::from_u32(code)?
-        }
-    };
-    Some((c, semi + 1))
 }
 
 /// Turns what the user typed into an FTS5 query that cannot be a syntax error:

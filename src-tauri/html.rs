@@ -31,26 +31,72 @@ pub fn has_href(html: &str, href: &str) -> bool {
     html.contains(&format!("href=\"{escaped}\""))
 }
 
-/// The text of safe HTML produced by [`clean`], for toasts, the CLI and search:
-/// tags dropped (line breaks and paragraphs become spaces), entities decoded.
+/// The text of safe HTML produced by [`clean`], for toasts, search and the
+/// CLI: `<br>` and paragraphs become line breaks, inline tags vanish without
+/// splitting words (`<b>Пет</b>рович`), entities (named and numeric) are
+/// decoded; lines are trimmed and blank ones dropped.
 pub fn to_text(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                if !out.ends_with(' ') {
-                    out.push(' ');
+    let mut rest = html;
+    while let Some(i) = rest.find(['<', '&']) {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        if rest.starts_with('<') {
+            // To the end of the tag, stepping over quoted attribute values.
+            let mut quote = None;
+            let mut end = rest.len();
+            for (j, c) in rest.char_indices().skip(1) {
+                match (quote, c) {
+                    (Some(q), c) if c == q => quote = None,
+                    (Some(_), _) => {}
+                    (None, '"' | '\'') => quote = Some(c),
+                    (None, '>') => {
+                        end = j + 1;
+                        break;
+                    }
+                    _ => {}
                 }
             }
-            _ if !in_tag => out.push(c),
-            _ => {}
+            let name: String = rest[1..end]
+                .trim_start_matches('/')
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect::<String>()
+                .to_ascii_lowercase();
+            if !matches!(name.as_str(), "a" | "b" | "i" | "em" | "strong") {
+                out.push('\n');
+            }
+            rest = &rest[end..];
+        } else {
+            let (c, len) = entity(rest).unwrap_or(('&', 1));
+            out.push(c);
+            rest = &rest[len..];
         }
     }
-    let decoded = out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&nbsp;", "\u{a0}").replace("&amp;", "&");
-    decoded.split_whitespace().collect::<Vec<_>>().join(" ")
+    out.push_str(rest);
+    out.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("\n")
+}
+
+/// Decodes the entity at the start of `s` ("&amp;" …): the char and the bytes used.
+fn entity(s: &str) -> Option<(char, usize)> {
+    let semi = s[..s.len().min(12)].find(';')?;
+    let body = &s[1..semi];
+    let c = match body {
+        "amp" => '&',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" => '\'',
+        "nbsp" => '\u{a0}',
+        _ => {
+            let code = match body.strip_prefix('#')?.strip_prefix(['x', 'X']) {
+                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                None => body.strip_prefix('#')?.parse().ok()?,
+            };
+            char::from_u32(code)?
+        }
+    };
+    Some((c, semi + 1))
 }
 
 #[cfg(test)]
@@ -95,8 +141,10 @@ mod tests {
 
     #[test]
     fn to_text_reads_the_safe_subset() {
-        assert_eq!(to_text(&clean("<p>Call <b>now</b></p><p>a &lt; b &amp; c<br>next</p>")), "Call now a < b & c next");
-        assert_eq!(to_text("Звонок от <i>Анны</i>"), "Звонок от Анны");
+        assert_eq!(to_text(&clean("<p>Call <b>now</b></p><p>a &lt; b &amp; c<br>next</p>")), "Call now\na < b & c\nnext");
+        assert_eq!(to_text("Звонок от <i>Анны</i>, <b>Пет</b>рович"), "Звонок от Анны, Петрович");
+        assert_eq!(to_text("&#1047;&#x432;&quot;&apos;&bogus; & ;"), "Зв\"'&bogus; & ;");
+        assert_eq!(to_text(r#"<a href="x>y">l</a>"#), "l");
     }
 
     #[test]

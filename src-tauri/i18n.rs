@@ -40,7 +40,6 @@ pub struct Strings {
     pub history: &'static str,
     pub do_not_disturb: &'static str,
     pub quit: &'static str,
-    pub unread: &'static str,
 }
 
 pub fn strings(lang: Lang) -> &'static Strings {
@@ -50,25 +49,31 @@ pub fn strings(lang: Lang) -> &'static Strings {
             history: "History",
             do_not_disturb: "Do not disturb",
             quit: "Quit",
-            unread: "unread",
         },
         Lang::Ru => &Strings {
             open_workspace: "Открыть рабочее окно",
             history: "История",
             do_not_disturb: "Не беспокоить",
             quit: "Выход",
-            unread: "непрочитанных",
         },
     }
 }
 
-/// "History (3 unread)" / "История (3 непрочитанных)"; no count when zero.
+/// "3 unread" / "непрочитанных: 3" (the Russian form needs no plural rules).
+pub fn unread_count(lang: Lang, unread: u64) -> String {
+    match lang {
+        Lang::En => format!("{unread} unread"),
+        Lang::Ru => format!("непрочитанных: {unread}"),
+    }
+}
+
+/// "History (3 unread)" / "История (непрочитанных: 3)"; no count when zero.
 pub fn history_item(lang: Lang, unread: u64) -> String {
     let s = strings(lang);
     if unread == 0 {
         s.history.to_owned()
     } else {
-        format!("{} ({unread} {})", s.history, s.unread)
+        format!("{} ({})", s.history, unread_count(lang, unread))
     }
 }
 
@@ -82,7 +87,7 @@ mod tests {
         assert_eq!(Lang::from_setting("en"), Lang::En);
         assert_eq!(Lang::from_locale("ru_RU.UTF-8"), Lang::Ru);
         assert_eq!(Lang::from_locale("C.UTF-8"), Lang::En);
-        assert_eq!(history_item(Lang::Ru, 3), "История (3 непрочитанных)");
+        assert_eq!(history_item(Lang::Ru, 3), "История (непрочитанных: 3)");
         assert_eq!(history_item(Lang::En, 0), "History");
         assert_eq!(history_item(Lang::En, 12), "History (12 unread)");
     }

@@ -16,7 +16,7 @@ pub mod toast;
 
 mod commands;
 mod plugin;
-mod tray;
+pub(crate) mod tray;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -241,7 +241,7 @@ pub fn history_path(data_dir: &Path) -> PathBuf {
     data_dir.join("history.sqlite3")
 }
 
-fn toast_labels(lang: i18n::Lang) -> toast::Labels {
+pub(crate) fn toast_labels(lang: i18n::Lang) -> toast::Labels {
     match lang {
         i18n::Lang::Ru => toast::Labels::russian(),
         i18n::Lang::En => toast::Labels::english(),

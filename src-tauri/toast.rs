@@ -318,67 +318,6 @@ impl Coalescer {
 // ---------------------------------------------------------------------------
 // Text and links.
 
-/// The safe HTML of `header`/`text` as plain text: tags dropped (`br` and `p`
-/// become line breaks), entities decoded.
-pub fn html_to_plain(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(i) = rest.find(['<', '&']) {
-        out.push_str(&rest[..i]);
-        rest = &rest[i..];
-        if rest.starts_with('<') {
-            let Some(end) = rest.find('>') else { break };
-            let name: String = rest[1..end]
-                .trim_start_matches('/')
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric())
-                .collect::<String>()
-                .to_ascii_lowercase();
-            if name == "br" || (name == "p" && !out.is_empty() && !out.ends_with('\n')) {
-                out.push('\n');
-            }
-            rest = &rest[end + 1..];
-        } else {
-            let decoded = rest[1..]
-                .find(';')
-                .filter(|&j| j <= 10)
-                .and_then(|j| entity(&rest[1..=j]).map(|c| (c, j + 2)));
-            match decoded {
-                Some((c, len)) => {
-                    out.push(c);
-                    rest = &rest[len..];
-                }
-                None => {
-                    out.push('&');
-                    rest = &rest[1..];
-                }
-            }
-        }
-    }
-    out.push_str(rest);
-    let lines: Vec<&str> = out.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    lines.join("\n")
-}
-
-fn entity(name: &str) -> Option<char> {
-    match name {
-        "amp" => Some('&'),
-        "lt" => Some('<'),
-        "gt" => Some('>'),
-        "quot" => Some('"'),
-        "apos" => Some('\''),
-        "nbsp" => Some(' '),
-        _ => {
-            let num = name.strip_prefix('#')?;
-            let code = match num.strip_prefix(['x', 'X']) {
-                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-                None => num.parse().ok()?,
-            };
-            char::from_u32(code)
-        }
-    }
-}
-
 /// Servers with `body-markup` parse the body, so plain text must be escaped.
 fn escape_markup(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
@@ -422,7 +361,7 @@ struct Content {
 }
 
 fn content(n: &Notification, kind: Kind, labels: &Labels) -> Content {
-    let plain = |s: &Option<String>| s.as_deref().map(html_to_plain).filter(|s| !s.is_empty());
+    let plain = |s: &Option<String>| s.as_deref().map(crate::html::to_text).filter(|s| !s.is_empty());
     let href = |l: &Option<links::Link>| {
         l.as_ref().and_then(|l| l.href.as_deref()).and_then(openable).map(str::to_owned)
     };
@@ -1009,11 +948,10 @@ mod tests {
     #[test]
     fn safe_html_becomes_plain_text() {
         assert_eq!(
-            html_to_plain(r#"<p>Call <b>now</b><br><i>ok</i> &amp; &lt;x&gt; <a href="https://x.org/?a=1&amp;b=2" rel="noopener">link</a></p><p>two&nbsp;three</p>"#),
-            "Call now\nok & <x> link\ntwo three"
+            crate::html::to_text(r#"<p>Call <b>now</b><br><i>ok</i> &amp; &lt;x&gt; <a href="https://x.org/?a=1&amp;b=2" rel="noopener">link</a></p><p>two&nbsp;three</p>"#),
+            "Call now\nok & <x> link\ntwo\u{a0}three"
         );
-        assert_eq!(html_to_plain("&#1047;&#x432;&quot;&apos;&bogus; & ;"), "Зв\"'&bogus; & ;");
-        assert_eq!(html_to_plain("a<br/>b<br>c"), "a\nb\nc");
+        assert_eq!(crate::html::to_text("a<br/>b<br>c"), "a\nb\nc");
         assert_eq!(escape_markup("a & <b>"), "a &amp; &lt;b&gt;");
     }
 

@@ -65,7 +65,7 @@ impl Tray {
         let s = i18n::strings(lang);
         let history_item = i18n::history_item(lang, unread);
         let label = (unread > 0).then(|| badge::label(unread));
-        let tooltip = if unread > 0 { format!("Kolokol — {unread} {}", s.unread) } else { "Kolokol".to_owned() };
+        let tooltip = if unread > 0 { format!("Kolokol — {}", i18n::unread_count(lang, unread)) } else { "Kolokol".to_owned() };
         let _ = self.open.set_text(s.open_workspace);
         let _ = self.quit.set_text(s.quit);
         let _ = self.dnd.set_text(s.do_not_disturb);

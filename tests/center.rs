@@ -233,10 +233,27 @@ fn tray_bus_name(pid: u64) -> String {
 
 const TRAY_PATH: &str = "/org/ayatana/NotificationItem/tray_icon_tray_app_kolokol";
 
+/// busctl's answer, with its octal escapes of non-ASCII bytes (`\320\236`) decoded.
 fn busctl(args: &[&str]) -> String {
     let out = Command::new("busctl").arg("--user").args(args).output().unwrap();
     assert!(out.status.success(), "busctl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    let raw = out.stdout;
+    let mut bytes = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let octal = raw.get(i + 1..i + 4).filter(|d| raw[i] == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        match octal {
+            Some(d) => {
+                bytes.push(d.iter().fold(0u8, |n, c| n.wrapping_mul(8) + (c - b'0')));
+                i += 4;
+            }
+            None => {
+                bytes.push(raw[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&bytes).trim().to_owned()
 }
 
 /// The tray's label as the panel reads it ("" when none).
@@ -324,4 +341,28 @@ async fn wait_until_async(app: &App, not: fantoccini::wd::WindowHandle) -> fanto
         assert!(Instant::now() < deadline, "no second window appeared");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn language_setting_switches_the_tray_and_toasts() {
+    require_dunst();
+    let app = App::start(&[]).await;
+    // The start page's own control, as a person would use it.
+    app.js("const s = document.getElementById('language'); s.value = 'ru'; s.dispatchEvent(new Event('change')); return null;").await;
+    wait_until("Russian settings saved", || {
+        std::fs::read_to_string(app.data_dir.path().join("settings.json")).ok().filter(|s| s.contains("\"language\": \"ru\"")).map(|_| ())
+    });
+    let before = dunst_history().len();
+    app.js("await APP.notifications.add_call({ text: 'Звонок', from: 'Анна', element: { id: 5, type: 'lead' } }); return null;").await;
+    let st = status(&app);
+    assert_eq!(st["channels"]["tray"]["history_item"], "История (непрочитанных: 1)", "{st}");
+    let name = tray_bus_name(st["pid"].as_u64().unwrap());
+    let layout = busctl(&["call", "--", &name, &format!("{TRAY_PATH}/Menu"), "com.canonical.dbusmenu", "GetLayout", "iias", "0", "-1", "0"]);
+    assert!(layout.contains("Открыть рабочее окно") && layout.contains("Не беспокоить") && layout.contains("Выход"), "{layout}");
+    let toast = wait_until("the call's toast", || {
+        let h = dunst_history();
+        (h.len() > before).then(|| h[0].clone())
+    });
+    assert!(dunst_field(&toast, "summary").contains("Входящий звонок") || dunst_field(&toast, "body").contains("Анна"), "{toast}");
+    app.stop().await;
 }

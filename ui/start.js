@@ -10,6 +10,8 @@ const RU = {
   minimized: "Запускать в трее, без этого окна", try: "Попробовать API",
   tryHelp: "Каждая кнопка отправляет пример со справочной страницы amoCRM.",
   saved: "Сохранено.", noAccount: "Адрес не задан: относительные ссылки не откроются.",
+  dnd: "Не беспокоить: без всплывающих уведомлений (всё по-прежнему сохраняется и считается)",
+  calls: "Входящие звонки всплывают и в режиме «не беспокоить»", language: "Язык", langAuto: "Системный",
 };
 if (/^ru\b/i.test(navigator.language)) {
   document.documentElement.lang = "ru";
@@ -26,6 +28,9 @@ async function loadSettings() {
   const s = (current = await invoke("get_settings"));
   $("account").value = s.account_url || "";
   $("minimized").checked = !!s.start_minimized;
+  $("dnd").checked = !!s.do_not_disturb;
+  $("calls").checked = s.calls_break_through !== false;
+  $("language").value = s.language || "auto";
   $("account-status").textContent = s.account_url ? "" : say("noAccount", "No address set: relative links will not open.");
 }
 
@@ -35,7 +40,14 @@ $("settings").addEventListener("submit", async (ev) => {
   try {
     // Only this form's fields change; the rest (language, do-not-disturb…) stay.
     const s = (current = await invoke("set_settings", {
-      settings: { ...current, account_url: $("account").value, start_minimized: $("minimized").checked },
+      settings: {
+        ...current,
+        account_url: $("account").value,
+        start_minimized: $("minimized").checked,
+        do_not_disturb: $("dnd").checked,
+        calls_break_through: $("calls").checked,
+        language: $("language").value,
+      },
     }));
     $("account").value = s.account_url || "";
     status.textContent = say("saved", "Saved.");
@@ -45,6 +57,11 @@ $("settings").addEventListener("submit", async (ev) => {
     status.classList.add("bad");
   }
 });
+
+// Switches and the language take effect as soon as they change.
+for (const id of ["minimized", "dnd", "calls", "language"]) {
+  $(id).addEventListener("change", () => $("settings").requestSubmit());
+}
 
 const list = $("examples");
 for (const [method, label, params] of EXAMPLES) {
