@@ -112,7 +112,7 @@ case "$cmd" in
     install_system_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
     ensure_rust
     ensure_tauri_driver
-    in_desktop_session cargo bench --bench popup "$@"
+    in_desktop_session cargo bench --bench popup --bench center --bench history "$@"
     ;;
   *)
     echo "usage: ./dev.sh run [APP ARGS] | test [TEST FILTER] | bench" >&2

@@ -207,6 +207,20 @@ impl Toasts {
     }
 }
 
+/// Windows shows toasts of an unpackaged (portable) app only when its
+/// AppUserModelID is registered; the installer's shortcut does it too, this
+/// covers a copied .exe. Per user, no admin rights. Not compiled on this
+/// Linux machine: Windows builds are checked by the release workflow.
+#[cfg(windows)]
+pub fn register_app_id(display_name: &str) -> std::io::Result<()> {
+    use winreg::enums::HKEY_CURRENT_USER;
+    use winreg::RegKey;
+    let path = format!(r"Software\Classes\AppUserModelId\{APP_ID}");
+    let (key, _) = RegKey::predef(HKEY_CURRENT_USER).create_subkey(path)?;
+    key.set_value("DisplayName", &display_name.to_string())?;
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------
 // Coalescing: a pure decision with the clock passed in.
 

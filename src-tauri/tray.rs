@@ -73,15 +73,16 @@ impl Tray {
         let _ = self.dnd.set_checked(dnd);
         let _ = self.icon.set_title(label.as_deref());
         let _ = self.icon.set_tooltip(Some(&tooltip));
-        // macOS shows the title beside its template icon; elsewhere draw the count.
-        if !cfg!(target_os = "macos") {
+        let mut shown = self.shown.lock().unwrap_or_else(|e| e.into_inner());
+        // macOS shows the title beside its template icon; elsewhere draw the
+        // count (only when the label changes: "99+" stays "99+").
+        if !cfg!(target_os = "macos") && (shown.label != label || shown.tooltip.is_empty()) {
             if let Some((rgba, w, h)) = &self.base {
                 let drawn = badge::draw(rgba, *w, *h, unread);
                 let _ = self.icon.set_icon(Some(Image::new_owned(drawn, *w, *h)));
             }
         }
-        *self.shown.lock().unwrap_or_else(|e| e.into_inner()) =
-            TrayState { unread, label, tooltip, history_item, do_not_disturb: dnd };
+        *shown = TrayState { unread, label, tooltip, history_item, do_not_disturb: dnd };
     }
 }
 
