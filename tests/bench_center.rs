@@ -9,30 +9,13 @@
 
 mod support;
 
+use support::summary;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use kolokol_lib::api::{self, Method};
 use kolokol_lib::history::History;
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn summary(name: &str, mut v: Vec<f64>) {
-    if v.is_empty() {
-        println!("{name:<40} no samples");
-        return;
-    }
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    println!(
-        "{name:<40} n={:<5} median={:>8.2} ms  p99={:>8.2} ms  max={:>8.2} ms",
-        v.len(),
-        percentile(&v, 0.5),
-        percentile(&v, 0.99),
-        v[v.len() - 1]
-    );
-}
 
 fn status(dir: &std::path::Path) -> serde_json::Value {
     let out = Command::new(support::APP_BIN).arg("--data-dir").arg(dir).args(["status", "--json"]).output().unwrap();

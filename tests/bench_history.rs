@@ -9,6 +9,10 @@
 //! each) from 2 threads: the same writer, SQL, triggers and FTS indexing as
 //! `insert`, only fewer fsyncs.
 
+mod support;
+
+use support::summary;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -85,22 +89,6 @@ fn make(rng: &mut Rng, i: usize) -> Notification {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-fn pct(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn summary(name: &str, mut v: Vec<f64>) {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    println!(
-        "{name:<44} n={:<4} median={:>8.3} ms  p95={:>8.3} ms  p99={:>8.3} ms  max={:>8.3} ms",
-        v.len(),
-        pct(&v, 0.5),
-        pct(&v, 0.95),
-        pct(&v, 0.99),
-        v[v.len() - 1]
-    );
 }
 
 fn file_size(path: &Path) -> u64 {

@@ -74,9 +74,13 @@ APP.notifications.add_call(call_params);"#, "call", None, "Звонок от +7(
     ];
     for (i, (method, code, look, header, text)) in examples.iter().enumerate() {
         app.client.execute(code, vec![]).await.expect("example ran");
+        // At most five popups in the DOM; the rest wait, counted in "+N more".
+        let waiting = if i >= 5 { format!("+{} more", i - 4) } else { String::new() };
         app.wait_for(&format!(
-            "(document.querySelector('kolokol-overlay')?.shadowRoot?.querySelectorAll('.popup').length || 0) === {}",
-            i + 1
+            "(() => {{ const r = document.querySelector('kolokol-overlay')?.shadowRoot; if (!r) return false;
+               const m = r.querySelector('[data-part=more]');
+               return r.querySelectorAll('.popup').length === {} && (m.hidden ? '' : m.textContent) === '{waiting}'; }})()",
+            (i + 1).min(5)
         ))
         .await;
         let popups = app.popups().await;
@@ -87,10 +91,11 @@ APP.notifications.add_call(call_params);"#, "call", None, "Звонок от +7(
         assert_eq!(p["text"], *text, "example {i}");
     }
     let popups = app.popups().await;
-    // Newest on top, at most five visible, the rest counted.
+    // Newest on top, five visible, the two oldest counted.
     let visible: Vec<bool> = popups.iter().map(|p| !p["hidden"].as_bool().unwrap()).collect();
-    assert_eq!(visible, [true, true, true, true, true, false, false]);
+    assert_eq!(visible, [true, true, true, true, true]);
     assert_eq!(popups[0]["more"], "+2 more");
+    assert_eq!(popups[4]["header"], "Исходящий звонок", "the oldest visible is the third example");
     // The card call: caller, callee, duration as m:ss, card and recording actions.
     let card_call = &popups[1];
     assert_eq!((card_call["from"].as_str(), card_call["to"].as_str()), (Some("Петрова Анна"), Some("Смирнов Алексей")));
@@ -121,8 +126,13 @@ return [getComputedStyle(h).position, r.top >= 0 && r.top < 40, Math.abs(innerWi
         .click()
         .await
         .unwrap();
-    app.wait_for("document.querySelector('kolokol-overlay').shadowRoot.querySelectorAll('.popup').length === 8").await;
+    app.wait_for("document.querySelector('kolokol-overlay').shadowRoot.querySelector('[data-part=more]').textContent === '+3 more'").await;
     assert_eq!(newest(&app.popups().await)["header"], "Внимание");
+    // Closing a visible popup brings the newest waiting one back.
+    app.js("document.querySelector('kolokol-overlay').shadowRoot.querySelector('.popup [data-action=close]').click(); return null;").await;
+    let popups = app.popups().await;
+    assert_eq!((popups.len(), popups[0]["more"].as_str()), (5, Some("+2 more")));
+    assert_eq!(popups[4]["header"], "Исходящий звонок", "the newest waiting one came back at the bottom");
     app.stop().await;
 }
 

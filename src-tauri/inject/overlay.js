@@ -78,20 +78,34 @@ const overlay = (() => {
     return `${m}:${String(r).padStart(2, "0")}`;
   }
 
+  // Popups beyond the visible ones wait as data, not DOM (newest first), so
+  // a burst of thousands costs an array entry each; bounded like any queue.
+  const MAX_WAITING = 1000;
+  let waiting = [];
+  let opener = null;
+
   function popups() {
     return Array.from(stack.querySelectorAll(":scope > .popup"));
   }
 
-  // Newest first; at most MAX_VISIBLE shown, the rest counted in "+N more".
+  // Newest first; at most MAX_VISIBLE in the DOM, the rest counted in "+N more".
   function layout() {
-    const all = popups();
-    all.forEach((p, i) => {
-      p.hidden = i >= MAX_VISIBLE;
-      if (!p.hidden && p._timer) p._timer.start();
-    });
-    const hiddenCount = Math.max(0, all.length - MAX_VISIBLE);
-    more.hidden = hiddenCount === 0;
-    more.textContent = T.more(hiddenCount);
+    let all = popups();
+    for (let i = all.length - 1; i >= MAX_VISIBLE; i--) {
+      // The oldest visible steps back into the queue, ahead of older ones.
+      const p = all[i];
+      if (p._timer) p._timer.stop();
+      p.remove();
+      waiting.unshift(p._n);
+    }
+    while (all.length < MAX_VISIBLE && waiting.length) {
+      stack.insertBefore(build(waiting.shift(), opener), more);
+      all = popups();
+    }
+    if (waiting.length > MAX_WAITING) waiting.length = MAX_WAITING;
+    for (const p of popups()) if (p._timer) p._timer.start();
+    more.hidden = waiting.length === 0;
+    more.textContent = T.more(waiting.length);
   }
 
   // Auto-close that runs only while the popup is visible and not hovered.
@@ -208,29 +222,36 @@ const overlay = (() => {
       if (link && link.href) open(n.id, link.given);
     });
     if (AUTO_CLOSE_MS[n.look] && n.look !== "call") p._timer = timer(p, AUTO_CLOSE_MS[n.look]);
+    p._n = n;
     return p;
   }
 
-  function find(idOrTag) {
-    if (!stack) return null;
-    const key = String(idOrTag);
-    return popups().find((p) => p.getAttribute("data-id") === key || p.getAttribute("data-tag") === key) || null;
+  // Closes the popup or drops the waiting notification with this id or tag.
+  function drop(match) {
+    if (!stack) return false;
+    const p = popups().find((p) => match(p._n));
+    if (p) {
+      remove(p);
+      return true;
+    }
+    const i = waiting.findIndex(match);
+    if (i < 0) return false;
+    waiting.splice(i, 1);
+    layout();
+    return true;
   }
 
   return {
     show(n, open) {
       mount();
-      if (n.tag != null) {
-        const old = popups().find((p) => p.getAttribute("data-tag") === n.tag);
-        if (old) remove(old);
-      }
+      opener = open;
+      if (n.tag != null) drop((o) => o.tag === n.tag);
       stack.prepend(build(n, open));
       layout();
     },
     dismiss(idOrTag) {
-      const p = find(idOrTag);
-      if (p) remove(p);
-      return !!p;
+      const key = String(idOrTag);
+      return drop((o) => o.id === key || o.tag === key);
     },
   };
 })();

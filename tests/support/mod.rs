@@ -45,6 +45,24 @@ pub fn require_environment() -> (PathBuf, PathBuf) {
     (driver.unwrap(), native.unwrap())
 }
 
+/// One benchmark line: count, median, p95, p99 and max of `v` (milliseconds).
+pub fn summary(name: &str, mut v: Vec<f64>) {
+    if v.is_empty() {
+        println!("{name:<44} no samples");
+        return;
+    }
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let pct = |p: f64| v[((v.len() as f64 - 1.0) * p).round() as usize];
+    println!(
+        "{name:<44} n={:<5} median={:>8.3} ms  p95={:>8.3} ms  p99={:>8.3} ms  max={:>8.3} ms",
+        v.len(),
+        pct(0.5),
+        pct(0.95),
+        pct(0.99),
+        v[v.len() - 1]
+    );
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -139,6 +157,11 @@ impl App {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("WebDriver session with the app");
+        // Benchmarks run scripts of tens of seconds; the default is 30 s.
+        client
+            .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(Some(Duration::from_secs(300)), None, None))
+            .await
+            .expect("set the script timeout");
         let app = App { client, data_dir, driver };
         app.wait_for("document.readyState === 'complete' && !!(window.APP && APP.notifications)").await;
         app
