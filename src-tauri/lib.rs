@@ -48,15 +48,22 @@ pub struct AppState {
 impl AppState {
     /// One call, from a page or from `kolokol send`, with the settings as they are now.
     pub fn accept(&self, method: &str, payload: &str) -> Result<router::Accepted, api::Refusal> {
+        self.accept_batch(&[(method, payload)]).pop().expect("one result per call")
+    }
+
+    /// Calls that arrived together (a page's burst): stored in one commit.
+    pub fn accept_batch(&self, calls: &[(&str, &str)]) -> Vec<Result<router::Accepted, api::Refusal>> {
         let s = self.settings.get();
         let account = self.settings.account();
         let policy = router::Policy { do_not_disturb: s.do_not_disturb, calls_break_through: s.calls_break_through };
-        let result = self.router.accept(method, payload, account.as_ref(), policy);
-        match &result {
-            Ok(a) => tracing::info!(method, id = %a.id, channels = ?a.channels, warnings = a.notification.warnings.len(), "accepted"),
-            Err(r) => tracing::warn!(method, code = r.code, field = %r.field, "refused: {}", r.message),
+        let results = self.router.accept_batch(calls, account.as_ref(), policy);
+        for ((method, _), result) in calls.iter().zip(&results) {
+            match result {
+                Ok(a) => tracing::info!(method, id = %a.id, channels = ?a.channels, warnings = a.notification.warnings.len(), "accepted"),
+                Err(r) => tracing::warn!(method, code = r.code, field = %r.field, "refused: {}", r.message),
+            }
         }
-        result
+        results
     }
 
     pub fn unread(&self) -> u64 {
@@ -89,9 +96,9 @@ impl AppState {
 struct StoreAdapter(Result<history::History, String>);
 
 impl router::Store for StoreAdapter {
-    fn store(&self, n: &api::Notification) -> Result<i64, String> {
+    fn store_batch(&self, ns: &[api::Notification]) -> Result<Vec<i64>, String> {
         match &self.0 {
-            Ok(h) => h.insert(n).map(|s| s.seq),
+            Ok(h) => h.insert_batch(ns).map(|s| s.into_iter().map(|s| s.seq).collect()),
             Err(e) => Err(format!("history unavailable: {e}")),
         }
     }

@@ -23,7 +23,7 @@ static INIT_SCRIPT: LazyLock<String> = LazyLock::new(|| {
 pub fn init() -> TauriPlugin<Wry> {
     Builder::new("notifications")
         .js_init_script(INIT_SCRIPT.as_str())
-        .invoke_handler(tauri::generate_handler![notify, open_link, dismiss])
+        .invoke_handler(tauri::generate_handler![notify, notify_batch, open_link, dismiss])
         .build()
 }
 
@@ -42,6 +42,42 @@ async fn notify(app: AppHandle, method: String, payload: String) -> Result<Accep
         }
     }
     result
+}
+
+/// Most calls one batch may carry; the facade sends at most this many.
+const MAX_BATCH: usize = 200;
+
+#[derive(serde::Deserialize)]
+struct Call {
+    method: String,
+    payload: String,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Outcome {
+    Ok(Accepted),
+    Err(Refusal),
+}
+
+/// Calls a page made within one task, sent together by the facade so a burst
+/// costs one IPC message and one commit per batch, not per call.
+#[tauri::command]
+async fn notify_batch(app: AppHandle, calls: Vec<Call>) -> Result<Vec<Outcome>, Refusal> {
+    if calls.len() > MAX_BATCH {
+        return Err(Refusal::new("too_many", "payload", format!("{} calls in one batch; at most {MAX_BATCH}", calls.len())));
+    }
+    let worker = app.clone();
+    let results = tauri::async_runtime::spawn_blocking(move || {
+        let calls: Vec<(&str, &str)> = calls.iter().map(|c| (c.method.as_str(), c.payload.as_str())).collect();
+        worker.state::<AppState>().accept_batch(&calls)
+    })
+    .await
+    .map_err(|e| Refusal::new("internal", "payload", format!("Kolokol failed while handling the calls: {e}")))?;
+    if let Some(a) = results.iter().flatten().filter(|a| a.route == Route::Center).last() {
+        crate::center_changed(&app, a.seq);
+    }
+    Ok(results.into_iter().map(|r| r.map_or_else(Outcome::Err, Outcome::Ok)).collect())
 }
 
 /// A click on a popup or a link inside it. Only links the notification carried

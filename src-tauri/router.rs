@@ -44,8 +44,8 @@ pub struct Accepted {
 
 /// The durable history, as the router needs it.
 pub trait Store: Send + Sync {
-    /// Returns once the row is committed to disk.
-    fn store(&self, n: &Notification) -> Result<i64, String>;
+    /// Returns once all rows are committed to disk (one commit), or none is.
+    fn store_batch(&self, ns: &[Notification]) -> Result<Vec<i64>, String>;
 }
 
 /// A channel that must never block the caller (native toasts).
@@ -79,38 +79,72 @@ impl Router {
     /// Validates, stores (center kinds) and delivers one call. Blocks while
     /// the row is written: call it off the UI thread.
     pub fn accept(&self, method: &str, raw: &str, account: Option<&Url>, policy: Policy) -> Result<Accepted, Refusal> {
-        let m = Method::parse(method).ok_or_else(|| {
-            Refusal::new("unknown_method", "method", format!("{method:?} is not an APP.notifications method"))
-        })?;
-        let ctx = api::Context { account, now_ms: now_ms(), id: uuid::Uuid::now_v7().to_string() };
-        let n = api::normalize(m, raw, ctx)?;
-        let route = route(m);
-        let mut channels = vec!["overlay"];
-        let (mut seq, mut silenced) = (None, false);
-        if route == Route::Center {
-            if let Some(store) = &self.store {
-                let s = store.store(&n).map_err(|e| {
-                    Refusal::new("not_stored", "payload", format!("the history could not store it, so it was not accepted: {e}"))
+        self.accept_batch(&[(method, raw)], account, policy).pop().expect("one result per call")
+    }
+
+    /// Several calls at once (a page's burst arrives batched): each is
+    /// validated on its own, the center ones are stored in one commit, then
+    /// delivered. One result per call, in order.
+    pub fn accept_batch(&self, calls: &[(&str, &str)], account: Option<&Url>, policy: Policy) -> Vec<Result<Accepted, Refusal>> {
+        let mut checked: Vec<Result<Notification, Refusal>> = calls
+            .iter()
+            .map(|(method, raw)| {
+                let m = Method::parse(method).ok_or_else(|| {
+                    Refusal::new("unknown_method", "method", format!("{method:?} is not an APP.notifications method"))
                 })?;
-                seq = Some(s);
-                channels.push("history");
-            }
-            silenced = policy.do_not_disturb && !(n.look == api::Look::Call && policy.calls_break_through);
-            if !silenced {
-                for c in &self.channels {
-                    c.deliver(&n);
-                    channels.push(c.name());
+                api::normalize(m, raw, api::Context { account, now_ms: now_ms(), id: uuid::Uuid::now_v7().to_string() })
+            })
+            .collect();
+        let mut seqs = vec![None; calls.len()];
+        let center: Vec<usize> = (0..checked.len())
+            .filter(|&i| matches!(&checked[i], Ok(n) if route(n.method) == Route::Center))
+            .collect();
+        if let (Some(store), false) = (&self.store, center.is_empty()) {
+            let ns: Vec<Notification> = center.iter().map(|&i| checked[i].as_ref().expect("checked above").clone()).collect();
+            match store.store_batch(&ns) {
+                Ok(stored) => center.iter().zip(stored).for_each(|(&i, seq)| seqs[i] = Some(seq)),
+                Err(e) => {
+                    // Nothing acknowledged that is not on disk.
+                    for &i in &center {
+                        checked[i] = Err(Refusal::new(
+                            "not_stored",
+                            "payload",
+                            format!("the history could not store it, so it was not accepted: {e}"),
+                        ));
+                    }
                 }
             }
-            channels.push("tray");
         }
         let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
-        if recent.len() == RECENT {
-            recent.pop_front();
-        }
-        // Only the links matter later; the raw payload stays with the caller.
-        recent.push_back(Notification { payload: serde_json::Value::Null, ..n.clone() });
-        Ok(Accepted { id: n.id.clone(), route, channels, seq, silenced, notification: n })
+        checked
+            .into_iter()
+            .zip(seqs)
+            .map(|(n, seq)| {
+                let n = n?;
+                let route = route(n.method);
+                let mut channels = vec!["overlay"];
+                let mut silenced = false;
+                if route == Route::Center {
+                    if seq.is_some() {
+                        channels.push("history");
+                    }
+                    silenced = policy.do_not_disturb && !(n.look == api::Look::Call && policy.calls_break_through);
+                    if !silenced {
+                        for c in &self.channels {
+                            c.deliver(&n);
+                            channels.push(c.name());
+                        }
+                    }
+                    channels.push("tray");
+                }
+                if recent.len() == RECENT {
+                    recent.pop_front();
+                }
+                // Only the links matter later; the raw payload stays with the caller.
+                recent.push_back(Notification { payload: serde_json::Value::Null, ..n.clone() });
+                Ok(Accepted { id: n.id.clone(), route, channels, seq, silenced, notification: n })
+            })
+            .collect()
     }
 
     /// The address to open for a click on notification `id`: `href` must be one
@@ -162,6 +196,49 @@ mod tests {
         assert_ne!(a.id, b.id);
         assert_eq!(a.route, Route::Center);
         assert_eq!(r.accept("eval", "{}", None, Policy::default()).unwrap_err().code, "unknown_method");
+    }
+
+    #[test]
+    fn a_batch_is_stored_in_one_commit_and_answered_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = crate::history::History::open(&dir.path().join("h.sqlite3")).unwrap();
+        struct Real(crate::history::History);
+        impl Store for Real {
+            fn store_batch(&self, ns: &[Notification]) -> Result<Vec<i64>, String> {
+                self.0.insert_batch(ns).map(|s| s.into_iter().map(|s| s.seq).collect())
+            }
+        }
+        let r = Router::new(Some(Arc::new(Real(history.clone()))), vec![]);
+        let commits = history.commits();
+        let out = r.accept_batch(
+            &[("add_error", r#"{"text":"a"}"#), ("add_call", "{}"), ("show_message", r#"{"text":"m"}"#), ("add_call", r#"{"text":"c"}"#)],
+            None,
+            Policy::default(),
+        );
+        assert_eq!(out.len(), 4);
+        let a = out[0].as_ref().unwrap();
+        assert_eq!((a.channels.as_slice(), a.seq.is_some()), (["overlay", "history", "tray"].as_slice(), true));
+        assert_eq!(out[1].as_ref().unwrap_err().field, "text");
+        assert_eq!((out[2].as_ref().unwrap().route, out[2].as_ref().unwrap().seq), (Route::Interface, None));
+        assert!(out[3].as_ref().unwrap().seq > a.seq);
+        assert_eq!(history.commits(), commits + 1, "two rows, one commit");
+        assert_eq!(history.unread_count().unwrap(), 2);
+    }
+
+    #[test]
+    fn nothing_is_acknowledged_that_is_not_stored() {
+        struct Broken;
+        impl Store for Broken {
+            fn store_batch(&self, _: &[Notification]) -> Result<Vec<i64>, String> {
+                Err("disk full".into())
+            }
+        }
+        let r = Router::new(Some(Arc::new(Broken)), vec![]);
+        let out = r.accept_batch(&[("add_error", r#"{"text":"a"}"#), ("show_message", r#"{"text":"m"}"#)], None, Policy::default());
+        let e = out[0].as_ref().unwrap_err();
+        assert_eq!(e.code, "not_stored");
+        assert!(e.message.contains("disk full"));
+        assert!(out[1].is_ok(), "interface-only calls need no storage");
     }
 
     #[test]

@@ -166,6 +166,9 @@ await probe('bigint', (cb) => N.add_call({ text: 't', n: 10n }, cb));
 await probe('big', (cb) => N.add_error({ text: 'x'.repeat(70000) }, cb));
 await probe('undefined', (cb) => N.show_notification(undefined, cb));
 await probe('warned', (cb) => N.show_message({ header: 'only a header' }, cb));
+// Calls in one task travel as one batch; each still gets its own answer.
+const mixed = await Promise.allSettled([N.add_error({}), N.add_error({ text: 'batched ok' }), N.show_message(5)]);
+out.mixed = mixed.map((r) => r.status === 'fulfilled' ? 'ok' : r.reason.code);
 let bare = null;
 await N.add_error({ text: 'bare function callback' }, (id) => (bare = id));
 console.warn = ow;
@@ -204,7 +207,8 @@ return { out, warns, popups, bare };
     assert_eq!(w["cb"]["always"], 1);
     assert!(v["warns"].as_array().unwrap().iter().any(|s| s.as_str().unwrap().contains("show_message(): text:")), "{}", v["warns"]);
     assert!(v["bare"].is_string(), "a bare function is taken as done");
-    assert_eq!(v["popups"], 2, "only the two accepted calls are shown");
+    assert_eq!(out["mixed"], json!(["empty", "ok", "not_object"]));
+    assert_eq!(v["popups"], 3, "only the three accepted calls are shown");
     app.stop().await;
 }
 

@@ -47,6 +47,39 @@ function openLink(id, href) {
   invoke("plugin:notifications|open_link", { id, href }).catch((e) => warn(`link not opened: ${e}`));
 }
 
+// Calls made in the same task travel together: one IPC message (and one
+// commit) per batch instead of one per call, so a burst stays cheap. A lone
+// call goes as it is, without waiting.
+const BATCH = 200;
+let queue = [];
+let flushing = false;
+
+function send(method, payload) {
+  return new Promise((resolve, reject) => {
+    queue.push({ method, payload, resolve, reject });
+    if (!flushing) {
+      flushing = true;
+      queueMicrotask(flush);
+    }
+  });
+}
+
+function flush() {
+  const batch = queue.splice(0, BATCH);
+  if (queue.length) setTimeout(flush, 0);
+  else flushing = false;
+  if (batch.length === 1) {
+    const c = batch[0];
+    invoke("plugin:notifications|notify", { method: c.method, payload: c.payload }).then(c.resolve, c.reject);
+    return;
+  }
+  const calls = batch.map((c) => ({ method: c.method, payload: c.payload }));
+  invoke("plugin:notifications|notify_batch", { calls }).then(
+    (results) => results.forEach((r, i) => ("ok" in r ? batch[i].resolve(r.ok) : batch[i].reject(r.err))),
+    (e) => batch.forEach((c) => c.reject(e)),
+  );
+}
+
 function call(method, params, cb) {
   const cbs = callbacks(cb);
   const promise = new Promise((resolve, reject) => {
@@ -64,7 +97,7 @@ function call(method, params, cb) {
         `${method}() payload cannot be serialised to JSON (${e && e.message}); remove cycles and BigInt values`));
     }
     if (!invoke) return refuse(refusal("ipc", "payload", "Kolokol's bridge is not available in this page"));
-    invoke("plugin:notifications|notify", { method, payload }).then((res) => {
+    send(method, payload).then((res) => {
       for (const w of res.notification.warnings) warn(`${method}(): ${w.field}: ${w.message}`);
       try {
         overlay.show(res.notification, openLink);
