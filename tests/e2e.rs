@@ -356,6 +356,17 @@ return { flat: flat.id, folded: folded.id, t1: t1.id, t2: t2.id, info: info.id }
     app.js("document.querySelector('kolokol-overlay').shadowRoot.querySelector('[data-look=call] [data-action=close]').click(); return null;").await;
     let left: Vec<_> = app.popups().await.iter().map(|p| p["header"].as_str().unwrap().to_owned()).collect();
     assert_eq!(left, ["Info"]);
+    // A burst: thirty at once → the newest five drawn, newest on top, the rest counted.
+    let burst = app
+        .js("await Promise.all(Array.from({ length: 30 }, (_, i) => APP.notifications.show_message({ header: 'm' + i, text: 'burst' })));
+const r = document.querySelector('kolokol-overlay').shadowRoot;
+return [[...r.querySelectorAll('.popup [data-part=header]')].map((h) => h.textContent), r.querySelector('[data-part=more]').textContent];")
+        .await;
+    assert_eq!(burst, json!([["m29", "m28", "m27", "m26", "m25"], "+26 more"]));
+    for _ in 0..31 {
+        app.js("const b = document.querySelector('kolokol-overlay').shadowRoot.querySelector('.popup [data-action=close]'); if (b) b.click(); return null;").await;
+    }
+    assert!(app.popups().await.is_empty(), "closing them all empties the queue too");
     // A message closes on its own; a call stays until closed.
     app.js("await APP.notifications.show_notification({ text: { header: 'Ringing', text: 'x' }, type: 'call' }); return null;").await;
     app.wait_for("![...document.querySelector('kolokol-overlay').shadowRoot.querySelectorAll('.popup')].some((p) => p.dataset.look === 'message')").await;

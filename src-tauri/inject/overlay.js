@@ -241,17 +241,44 @@ const overlay = (() => {
     return true;
   }
 
+  // Popups shown in one task are drawn together at its end (a microtask):
+  // only the newest five become DOM, the rest go straight to the queue.
+  let pending = [];
+  let scheduled = false;
+
+  function render() {
+    scheduled = false;
+    const batch = pending;
+    pending = [];
+    const fresh = batch.slice(-MAX_VISIBLE);
+    const older = batch.slice(0, batch.length - fresh.length);
+    for (const n of fresh) stack.prepend(build(n, opener));
+    layout();
+    if (older.length) {
+      waiting.unshift(...older.reverse());
+      layout();
+    }
+  }
+
   return {
     show(n, open) {
       mount();
       opener = open;
-      if (n.tag != null) drop((o) => o.tag === n.tag);
-      stack.prepend(build(n, open));
-      layout();
+      if (n.tag != null) {
+        drop((o) => o.tag === n.tag);
+        pending = pending.filter((o) => o.tag !== n.tag);
+      }
+      pending.push(n);
+      if (!scheduled) {
+        scheduled = true;
+        queueMicrotask(render);
+      }
     },
     dismiss(idOrTag) {
       const key = String(idOrTag);
-      return drop((o) => o.id === key || o.tag === key);
+      const before = pending.length;
+      pending = pending.filter((o) => o.id !== key && o.tag !== key);
+      return drop((o) => o.id === key || o.tag === key) || pending.length < before;
     },
   };
 })();
