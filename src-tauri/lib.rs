@@ -92,13 +92,19 @@ impl AppState {
     }
 }
 
-/// The history as the router's store.
+impl router::Store for history::History {
+    fn store_batch(&self, ns: &[api::Notification]) -> Result<Vec<i64>, String> {
+        self.insert_batch(ns).map(|s| s.into_iter().map(|s| s.seq).collect())
+    }
+}
+
+/// The history as the router's store, or why it could not be opened.
 struct StoreAdapter(Result<history::History, String>);
 
 impl router::Store for StoreAdapter {
     fn store_batch(&self, ns: &[api::Notification]) -> Result<Vec<i64>, String> {
         match &self.0 {
-            Ok(h) => h.insert_batch(ns).map(|s| s.into_iter().map(|s| s.seq).collect()),
+            Ok(h) => router::Store::store_batch(h, ns),
             Err(e) => Err(format!("history unavailable: {e}")),
         }
     }

@@ -202,13 +202,7 @@ mod tests {
     fn a_batch_is_stored_in_one_commit_and_answered_in_order() {
         let dir = tempfile::tempdir().unwrap();
         let history = crate::history::History::open(&dir.path().join("h.sqlite3")).unwrap();
-        struct Real(crate::history::History);
-        impl Store for Real {
-            fn store_batch(&self, ns: &[Notification]) -> Result<Vec<i64>, String> {
-                self.0.insert_batch(ns).map(|s| s.into_iter().map(|s| s.seq).collect())
-            }
-        }
-        let r = Router::new(Some(Arc::new(Real(history.clone()))), vec![]);
+        let r = Router::new(Some(Arc::new(history.clone())), vec![]);
         let commits = history.commits();
         let out = r.accept_batch(
             &[("add_error", r#"{"text":"a"}"#), ("add_call", "{}"), ("show_message", r#"{"text":"m"}"#), ("add_call", r#"{"text":"c"}"#)],
