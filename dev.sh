@@ -104,6 +104,11 @@ case "$cmd" in
     ensure_rust
     ensure_tauri_driver
     cargo build --tests
+    if cargo clippy --version >/dev/null 2>&1; then
+      cargo clippy --all-targets --quiet -- -D warnings
+    else
+      say "clippy not installed (rustup component add clippy): lints skipped"
+    fi
     # One app per test at a time: each end-to-end test drives its own instance.
     in_desktop_session cargo test --lib --bins --tests "$@" -- --test-threads=1
     ;;

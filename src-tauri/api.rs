@@ -369,7 +369,7 @@ fn date(v: Option<&Value>, w: &mut Warnings) -> Option<i64> {
 fn duration(v: Option<&Value>, w: &mut Warnings) -> Option<u64> {
     let v = v.filter(|v| !v.is_null())?;
     match number(v) {
-        Some(n) if n >= 0.0 && n < 1e9 => Some(n.round() as u64),
+        Some(n) if (0.0..1e9).contains(&n) => Some(n.round() as u64),
         _ => {
             w.add("duration", format!("duration {v} is not a number of seconds; ignored"));
             None
@@ -557,9 +557,9 @@ mod tests {
     #[test]
     fn show_notification_missing_or_unknown_type_is_a_message() {
         let n = run(Method::ShowNotification, json!({"text": {"header": "h", "text": "t"}})).unwrap();
-        assert_eq!((n.look.clone(), fields(&n)), (Look::Message, vec!["type"]));
+        assert_eq!((n.look, fields(&n)), (Look::Message, vec!["type"]));
         let n = run(Method::ShowNotification, json!({"text": {"header": "h", "text": "t"}, "type": "sms"})).unwrap();
-        assert_eq!((n.look.clone(), fields(&n)), (Look::Message, vec!["type"]));
+        assert_eq!((n.look, fields(&n)), (Look::Message, vec!["type"]));
         let n = run(Method::ShowNotification, json!({"text": {"header": "h", "text": "t"}, "type": " CALL "})).unwrap();
         assert_eq!(n.look, Look::Call);
     }

@@ -56,7 +56,7 @@ struct Call {
 #[derive(serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 enum Outcome {
-    Ok(Accepted),
+    Ok(Box<Accepted>),
     Err(Refusal),
 }
 
@@ -74,10 +74,10 @@ async fn notify_batch(app: AppHandle, calls: Vec<Call>) -> Result<Vec<Outcome>, 
     })
     .await
     .map_err(|e| Refusal::new("internal", "payload", format!("Kolokol failed while handling the calls: {e}")))?;
-    if let Some(a) = results.iter().flatten().filter(|a| a.route == Route::Center).last() {
+    if let Some(a) = results.iter().flatten().rev().find(|a| a.route == Route::Center) {
         crate::center_changed(&app, a.seq);
     }
-    Ok(results.into_iter().map(|r| r.map_or_else(Outcome::Err, Outcome::Ok)).collect())
+    Ok(results.into_iter().map(|r| r.map_or_else(Outcome::Err, |a| Outcome::Ok(Box::new(a)))).collect())
 }
 
 /// A click on a popup or a link inside it. Only links the notification carried

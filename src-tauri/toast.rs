@@ -278,7 +278,7 @@ impl Coalescer {
         while k.recent.front().is_some_and(|t| now.duration_since(*t) >= BURST_WINDOW) {
             k.recent.pop_front();
         }
-        if k.pending == 0 && k.last_fold.map_or(true, |t| now.duration_since(t) >= BURST_WINDOW) {
+        if k.pending == 0 && k.last_fold.is_none_or(|t| now.duration_since(t) >= BURST_WINDOW) {
             k.burst_total = 0;
         }
         // Once folding started, stay in summaries until the burst is over, so
@@ -305,7 +305,7 @@ impl Coalescer {
         let mut out = Vec::new();
         for kind in [Kind::Call, Kind::Error] {
             let k = &mut self.kinds[kind as usize];
-            if k.pending > 0 && k.last_toast.map_or(true, |t| now.duration_since(t) >= SUMMARY_EVERY) {
+            if k.pending > 0 && k.last_toast.is_none_or(|t| now.duration_since(t) >= SUMMARY_EVERY) {
                 k.burst_total += k.pending;
                 out.push(Summary { kind, new: k.pending, total: k.burst_total });
                 k.pending = 0;
