@@ -137,6 +137,8 @@ impl App {
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .arg("--native-driver")
             .arg(native)
+            // Kolokol's own strings follow the locale; tests read the English ones.
+            .envs([("LC_ALL", "C.UTF-8"), ("LANG", "C.UTF-8")])
             .envs(env.iter().copied())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
