@@ -39,6 +39,7 @@ pub struct Strings {
     pub open_workspace: &'static str,
     pub history: &'static str,
     pub do_not_disturb: &'static str,
+    pub start_at_login: &'static str,
     pub quit: &'static str,
 }
 
@@ -48,12 +49,14 @@ pub fn strings(lang: Lang) -> &'static Strings {
             open_workspace: "Open workspace",
             history: "History",
             do_not_disturb: "Do not disturb",
+            start_at_login: "Start at login",
             quit: "Quit",
         },
         Lang::Ru => &Strings {
             open_workspace: "Открыть рабочее окно",
             history: "История",
             do_not_disturb: "Не беспокоить",
+            start_at_login: "Запускать при входе в систему",
             quit: "Выход",
         },
     }

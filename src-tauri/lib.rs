@@ -202,6 +202,17 @@ pub fn run() {
                 .build(),
         )
         .plugin(tauri_plugin_opener::init())
+        // Start at login (off until the user ticks it in the tray): into the
+        // tray, with this data directory; one entry per data directory.
+        .plugin({
+            let mut args = vec!["--minimized".to_string()];
+            let mut name = "Kolokol".to_string();
+            if data_dir != default_data_dir() {
+                args.extend(["--data-dir".to_string(), data_dir.display().to_string()]);
+                name = format!("Kolokol-{:08x}", fnv1a(data_dir.to_string_lossy().as_bytes()) as u32);
+            }
+            tauri_plugin_autostart::Builder::new().args(args).app_name(name).build()
+        })
         .plugin(plugin::init())
         .manage(state)
         .invoke_handler(tauri::generate_handler![
@@ -341,6 +352,21 @@ pub(crate) fn open_history(app: &AppHandle) {
     }
 }
 
+pub(crate) fn autostart_enabled(app: &AppHandle) -> bool {
+    use tauri_plugin_autostart::ManagerExt;
+    app.autolaunch().is_enabled().unwrap_or(false)
+}
+
+pub(crate) fn toggle_autostart(app: &AppHandle) {
+    use tauri_plugin_autostart::ManagerExt;
+    let al = app.autolaunch();
+    let result = if al.is_enabled().unwrap_or(false) { al.disable() } else { al.enable() };
+    if let Err(e) = result {
+        tracing::warn!("cannot change start at login: {e}");
+    }
+    tray::refresh(app);
+}
+
 pub(crate) fn toggle_dnd(app: &AppHandle) {
     let state = app.state::<AppState>();
     let mut s = state.settings.get();
@@ -467,9 +493,14 @@ fn data_dir(args: &cli::Args) -> PathBuf {
     if let Some(d) = std::env::var_os("KOLOKOL_DATA_DIR").filter(|d| !d.is_empty()) {
         return d.into();
     }
-    // The folder Tauri's own app_data_dir() names, known before Tauri starts
-    // because the single-instance lock depends on it.
-    dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("ru.kolokol.app")
+    default_data_dir()
+}
+
+/// The folder Tauri's own app_data_dir() names, known before Tauri starts
+/// because the single-instance lock depends on it.
+fn default_data_dir() -> PathBuf {
+    let dir = dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("ru.kolokol.app");
+    dir.canonicalize().unwrap_or(dir)
 }
 
 /// Stable across builds (unlike `DefaultHasher`), so two builds of Kolokol

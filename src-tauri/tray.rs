@@ -18,6 +18,7 @@ pub struct Tray {
     open: MenuItem<Wry>,
     history: MenuItem<Wry>,
     dnd: CheckMenuItem<Wry>,
+    login: CheckMenuItem<Wry>,
     quit: MenuItem<Wry>,
     base: Option<(Vec<u8>, u32, u32)>,
     /// What the tray shows now, for `kolokol status`.
@@ -31,6 +32,7 @@ pub struct TrayState {
     pub tooltip: String,
     pub history_item: String,
     pub do_not_disturb: bool,
+    pub start_at_login: bool,
 }
 
 pub fn create(app: &AppHandle, lang: Lang, dnd: bool) -> tauri::Result<Tray> {
@@ -38,9 +40,10 @@ pub fn create(app: &AppHandle, lang: Lang, dnd: bool) -> tauri::Result<Tray> {
     let open = MenuItem::with_id(app, "open", s.open_workspace, true, None::<&str>)?;
     let history = MenuItem::with_id(app, "history", s.history, true, None::<&str>)?;
     let dnd_item = CheckMenuItem::with_id(app, "dnd", s.do_not_disturb, true, dnd, None::<&str>)?;
+    let login = CheckMenuItem::with_id(app, "autostart", s.start_at_login, true, crate::autostart_enabled(app), None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", s.quit, true, None::<&str>)?;
     let sep = PredefinedMenuItem::separator(app)?;
-    let menu = Menu::with_items(app, &[&open, &history, &dnd_item, &sep, &quit])?;
+    let menu = Menu::with_items(app, &[&open, &history, &dnd_item, &login, &sep, &quit])?;
     let base = app.default_window_icon().map(|i| (i.rgba().to_vec(), i.width(), i.height()));
     let mut builder = TrayIconBuilder::with_id("kolokol")
         .tooltip("Kolokol")
@@ -49,6 +52,7 @@ pub fn create(app: &AppHandle, lang: Lang, dnd: bool) -> tauri::Result<Tray> {
             "open" => crate::show_workspace(app),
             "history" => crate::open_history(app),
             "dnd" => crate::toggle_dnd(app),
+            "autostart" => crate::toggle_autostart(app),
             "quit" => app.exit(0),
             _ => {}
         });
@@ -56,12 +60,12 @@ pub fn create(app: &AppHandle, lang: Lang, dnd: bool) -> tauri::Result<Tray> {
         builder = builder.icon(icon.clone());
     }
     let icon = builder.build(app)?;
-    Ok(Tray { icon, open, history, dnd: dnd_item, quit, base, shown: Mutex::new(TrayState::default()) })
+    Ok(Tray { icon, open, history, dnd: dnd_item, login, quit, base, shown: Mutex::new(TrayState::default()) })
 }
 
 impl Tray {
     /// Shows `unread` and the do-not-disturb state; labels in `lang`.
-    pub fn update(&self, lang: Lang, unread: u64, dnd: bool) {
+    pub fn update(&self, lang: Lang, unread: u64, dnd: bool, login: bool) {
         let s = i18n::strings(lang);
         let history_item = i18n::history_item(lang, unread);
         let label = (unread > 0).then(|| badge::label(unread));
@@ -69,6 +73,8 @@ impl Tray {
         let _ = self.open.set_text(s.open_workspace);
         let _ = self.quit.set_text(s.quit);
         let _ = self.dnd.set_text(s.do_not_disturb);
+        let _ = self.login.set_text(s.start_at_login);
+        let _ = self.login.set_checked(login);
         let _ = self.history.set_text(&history_item);
         let _ = self.dnd.set_checked(dnd);
         let _ = self.icon.set_title(label.as_deref());
@@ -82,7 +88,7 @@ impl Tray {
                 let _ = self.icon.set_icon(Some(Image::new_owned(drawn, *w, *h)));
             }
         }
-        *shown = TrayState { unread, label, tooltip, history_item, do_not_disturb: dnd };
+        *shown = TrayState { unread, label, tooltip, history_item, do_not_disturb: dnd, start_at_login: login };
     }
 }
 
@@ -93,6 +99,6 @@ pub fn refresh(app: &AppHandle) {
     let lang = Lang::from_setting(&settings.language);
     let unread = state.unread();
     if let Some(tray) = app.try_state::<Tray>() {
-        tray.update(lang, unread, settings.do_not_disturb);
+        tray.update(lang, unread, settings.do_not_disturb, crate::autostart_enabled(app));
     }
 }

@@ -364,3 +364,34 @@ async fn language_setting_switches_the_tray_and_toasts() {
     assert!(dunst_field(&toast, "summary").contains("Входящий звонок") || dunst_field(&toast, "body").contains("Анна"), "{toast}");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_at_login_from_the_tray() {
+    require_dunst();
+    let tmp = tempfile::tempdir().unwrap();
+    let (home, config) = (tmp.path().join("home"), tmp.path().join("config"));
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::create_dir_all(&config).unwrap();
+    let app = App::start_env(&[], &[("HOME", home.to_str().unwrap()), ("XDG_CONFIG_HOME", config.to_str().unwrap())]).await;
+    // The XDG autostart entries this app wrote, wherever its config folder is.
+    let entries = || -> Vec<std::path::PathBuf> {
+        [config.join("autostart"), home.join(".config/autostart")]
+            .iter()
+            .flat_map(|d| std::fs::read_dir(d).into_iter().flatten().flatten().map(|e| e.path()))
+            .collect()
+    };
+    let st = wait_until("the tray", || Some(status(&app)).filter(|st| st["channels"]["tray"]["start_at_login"].is_boolean()));
+    assert_eq!(st["channels"]["tray"]["start_at_login"], false, "off by default");
+    assert!(entries().is_empty());
+    let name = tray_bus_name(st["pid"].as_u64().unwrap());
+    click_tray_item(&name, "Start at login");
+    let entry = wait_until("an autostart entry", || entries().into_iter().next());
+    let text = std::fs::read_to_string(&entry).unwrap();
+    assert!(text.contains("--minimized") && text.contains("--data-dir"), "{text}");
+    assert!(text.contains(app.data_dir.path().to_str().unwrap()), "{text}");
+    wait_until("the tray's check mark", || (status(&app)["channels"]["tray"]["start_at_login"] == json!(true)).then_some(()));
+    click_tray_item(&name, "Start at login");
+    wait_until("the entry removed", || entries().is_empty().then_some(()));
+    wait_until("the check mark cleared", || (status(&app)["channels"]["tray"]["start_at_login"] == json!(false)).then_some(()));
+    app.stop().await;
+}
