@@ -59,6 +59,12 @@ pub fn create(app: &AppHandle, lang: Lang, dnd: bool) -> tauri::Result<Tray> {
     if let Some(icon) = app.default_window_icon() {
         builder = builder.icon(icon.clone());
     }
+    // The macOS menu bar wants a monochrome template image it tints itself
+    // (icons/tray-template.svg, rendered with `npx tauri icon`).
+    #[cfg(target_os = "macos")]
+    {
+        builder = builder.icon(Image::from_bytes(include_bytes!("../icons/tray-template.png"))?).icon_as_template(true);
+    }
     let icon = builder.build(app)?;
     Ok(Tray { icon, open, history, dnd: dnd_item, login, quit, base, shown: Mutex::new(TrayState::default()) })
 }
