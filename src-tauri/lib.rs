@@ -380,7 +380,7 @@ pub(crate) fn toggle_dnd(app: &AppHandle) {
 /// Opens an http(s) address in the user's browser; anything else is dropped.
 pub(crate) fn open_external(app: &AppHandle, href: &str) {
     use tauri_plugin_opener::OpenerExt;
-    match Url::parse(href).map_err(|e| e.to_string()).and_then(|u| links::check_scheme(&u).map(|_| u)) {
+    match links::openable(href) {
         Ok(url) => {
             if let Err(e) = app.opener().open_url(url.as_str(), None::<&str>) {
                 tracing::warn!("cannot open {url}: {e}");

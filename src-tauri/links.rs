@@ -54,6 +54,14 @@ pub fn check_scheme(url: &Url) -> Result<(), String> {
     }
 }
 
+/// The absolute http(s) address in `href`, or why it may not leave the app.
+/// Checked again wherever a click turns a link into an action.
+pub fn openable(href: &str) -> Result<Url, String> {
+    let url = Url::parse(href).map_err(|e| format!("{href:?} is not an absolute link: {e}"))?;
+    check_scheme(&url)?;
+    Ok(url)
+}
+
 /// The amoCRM card path of an entity, or `None` for a type amoCRM has no card for.
 pub fn card_path(kind: &str, id: &str) -> Option<String> {
     let section = match kind {

@@ -15,7 +15,6 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
-use url::Url;
 
 use crate::api::{Method, Notification};
 use crate::links;
@@ -337,12 +336,9 @@ fn escape_markup(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
-/// The href itself when it may leave the app: absolute http(s) with a host.
-/// Checked again here because a click is where a link turns into an action.
+/// The href itself when it may leave the app (see [`links::openable`]).
 pub fn openable(href: &str) -> Option<&str> {
-    let url = Url::parse(href).ok()?;
-    links::check_scheme(&url).ok()?;
-    Some(href)
+    links::openable(href).ok().map(|_| href)
 }
 
 /// What a toast's actions open.
@@ -984,7 +980,7 @@ mod tests {
     }
 
     fn call(payload: serde_json::Value, account: Option<&str>) -> Notification {
-        let account = account.map(|a| Url::parse(a).unwrap());
+        let account = account.map(|a| url::Url::parse(a).unwrap());
         let ctx = crate::api::Context { account: account.as_ref(), now_ms: 0, id: "n1".into() };
         crate::api::normalize(Method::AddCall, &payload.to_string(), ctx).unwrap()
     }
