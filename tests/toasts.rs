@@ -2,12 +2,13 @@
 //! `xvfb-run -a` (dunst needs an X display). Each test owns its bus and dunst;
 //! `DBUS_SESSION_BUS_ADDRESS` is process-wide, so tests are serialised by a lock.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+mod support;
 
 use kolokol_lib::api::{self, Method, Notification};
 use kolokol_lib::toast::{Labels, ToastAction, ToastHealth, Toasts};
@@ -16,22 +17,15 @@ use url::Url;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
-/// No `<servicedir>`: the bus can never auto-start a notification daemon of its own.
-const BUS_CONFIG: &str = r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig><type>session</type><listen>unix:tmpdir=/tmp</listen>
-<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy>
-</busconfig>"#;
-
 /// The urgency rules make dunst's own view of the urgency visible in `message`
 /// (dunst 1.9's history has no urgency field). Nothing expires during a test.
 const DUNSTRC: &str = include_str!("fixtures/dunstrc");
 
 struct Session {
     _serial: MutexGuard<'static, ()>,
-    bus: Child,
     dunst: Option<Child>,
-    addr: String,
+    /// Dropped after dunst (fields drop after `Drop::drop`).
+    bus: support::PrivateBus,
     _dir: tempfile::TempDir,
 }
 
@@ -43,29 +37,16 @@ impl Drop for Session {
             let _ = dunst.kill();
             let _ = dunst.wait();
         }
-        let _ = self.bus.kill();
-        let _ = self.bus.wait();
     }
 }
 
 fn session(with_dunst: bool) -> Session {
     let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("bus.conf"), BUS_CONFIG).unwrap();
-    let mut bus = Command::new("dbus-daemon")
-        .arg(format!("--config-file={}", dir.path().join("bus.conf").display()))
-        .args(["--nofork", "--print-address=1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("dbus-daemon must be installed (package dbus)");
-    let mut addr = String::new();
-    BufReader::new(bus.stdout.take().unwrap()).read_line(&mut addr).unwrap();
-    let addr = addr.trim().to_owned();
-    assert!(addr.starts_with("unix:"), "dbus-daemon printed no address: {addr:?}");
+    let bus = support::PrivateBus::start();
     // Before anything in this process connects; tests are serialised by SERIAL.
-    std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &addr);
-    let mut s = Session { _serial: serial, bus, dunst: None, addr, _dir: dir };
+    std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &bus.address);
+    let mut s = Session { _serial: serial, dunst: None, bus, _dir: dir };
     if with_dunst {
         assert!(
             std::env::var_os("DISPLAY").is_some(),
@@ -77,7 +58,7 @@ fn session(with_dunst: bool) -> Session {
             Command::new("dunst")
                 .arg("-config")
                 .arg(&rc)
-                .env("DBUS_SESSION_BUS_ADDRESS", &s.addr)
+                .env("DBUS_SESSION_BUS_ADDRESS", &s.bus.address)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -96,14 +77,14 @@ impl Session {
             .args(["--session", "--dest=org.freedesktop.DBus", "--print-reply"])
             .args(["/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner"])
             .arg("string:org.freedesktop.Notifications")
-            .env("DBUS_SESSION_BUS_ADDRESS", &self.addr)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus.address)
             .output()
             .unwrap();
         String::from_utf8_lossy(&out.stdout).contains("boolean true")
     }
 
     fn dunstctl(&self, args: &[&str]) -> String {
-        let out = Command::new("dunstctl").args(args).env("DBUS_SESSION_BUS_ADDRESS", &self.addr).output().unwrap();
+        let out = Command::new("dunstctl").args(args).env("DBUS_SESSION_BUS_ADDRESS", &self.bus.address).output().unwrap();
         assert!(out.status.success(), "dunstctl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap()
     }

@@ -264,11 +264,14 @@ impl PrivateBus {
             .arg(format!("--config-file={}", config.display()))
             .args(["--nofork", "--print-address=1"])
             .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
             .spawn()
             .expect("dbus-daemon (apt-get install dbus)");
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        PrivateBus { address: line.trim().to_owned(), child, _dir: dir }
+        let address = line.trim().to_owned();
+        assert!(address.starts_with("unix:"), "dbus-daemon printed no address: {address:?}");
+        PrivateBus { address, child, _dir: dir }
     }
 }
 
