@@ -2,7 +2,7 @@
 # Kolokol's commands. On a fresh Debian 12 / Ubuntu machine:
 #   ./dev.sh run     install what is missing, build, start the app
 #   ./dev.sh test    install what is missing, run every test (end-to-end included)
-#   ./dev.sh bench   the benchmarks (popup latency, cold start)
+#   ./dev.sh bench   the benchmarks (popup latency, cold start, center, history, workbench)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -59,12 +59,15 @@ ensure_tauri_driver() {
   fi
 }
 
-# The Tauri CLI (npm, prebuilt) builds the installers.
+# From npm, pinned by package-lock.json: the Tauri CLI (prebuilt; builds the
+# installers) and RequireJS, jQuery and underscore, which build.rs compiles
+# into the binary for the widget host page.
 ensure_node_tools() {
   if ! command -v npm >/dev/null; then
     install_system_packages nodejs npm
   fi
-  if [ ! -x node_modules/.bin/tauri ] || [ package.json -nt node_modules/.bin/tauri ]; then
+  if [ ! -x node_modules/.bin/tauri ] || [ ! -f node_modules/requirejs/require.js ] \
+    || [ package.json -nt node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     npm install --no-audit --no-fund
   fi
 }
@@ -113,6 +116,7 @@ case "$cmd" in
     [ "${1:-}" = "--" ] && shift
     install_system_packages "${BUILD_PACKAGES[@]}"
     ensure_rust
+    ensure_node_tools
     cargo build --release
     if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
       say "no display: starting Kolokol under a virtual one (Xvfb); run it from a desktop session to see it"
@@ -124,6 +128,7 @@ case "$cmd" in
     shift
     install_system_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
     ensure_rust
+    ensure_node_tools
     ensure_tauri_driver
     cargo build --tests
     if cargo clippy --version >/dev/null 2>&1; then
@@ -136,7 +141,6 @@ case "$cmd" in
     in_desktop_session cargo test --lib --bins --tests "$@" -- --test-threads=1
     # The Linux packages: built, linted, installed, launched, removed.
     if [ $# -eq 0 ]; then
-      ensure_node_tools
       in_desktop_session tests/package.sh
     fi
     ;;
@@ -144,8 +148,9 @@ case "$cmd" in
     shift
     install_system_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
     ensure_rust
+    ensure_node_tools
     ensure_tauri_driver
-    in_desktop_session cargo bench --bench popup --bench center --bench history "$@"
+    in_desktop_session cargo bench --bench popup --bench center --bench history --bench workbench "$@"
     ;;
   *)
     echo "usage: ./dev.sh run [APP ARGS] | test [TEST FILTER] | bench" >&2

@@ -119,7 +119,9 @@ pub struct Notification {
     pub element: Option<Element>,
     pub duration_s: Option<u64>,
     pub tag: Option<String>,
-    /// The payload exactly as received, unknown keys included.
+    /// The payload exactly as received, unknown keys included (stored by
+    /// the history; not sent back to the page, which has it).
+    #[serde(skip_serializing)]
     pub payload: Value,
     pub warnings: Vec<Warning>,
 }

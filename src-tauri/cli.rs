@@ -1,11 +1,9 @@
-//! Command line: `kolokol [--minimized] [--data-dir DIR] [open URL]`. No Tauri here.
+//! Command line: `kolokol [--minimized] [--data-dir DIR] [open PATH_OR_URL]`. No Tauri here.
 
 use std::path::PathBuf;
 
-use url::Url;
-
 pub const USAGE: &str = "\
-usage: kolokol [--minimized] [--data-dir DIR] [open URL]
+usage: kolokol [--minimized] [--data-dir DIR] [open PATH_OR_URL]
        kolokol [--data-dir DIR] history [--json] [--search Q] [--unread] [--limit N]
        kolokol [--data-dir DIR] status [--json]
        kolokol [--data-dir DIR] send METHOD 'JSON'
@@ -13,8 +11,12 @@ usage: kolokol [--minimized] [--data-dir DIR] [open URL]
   --minimized     start in the tray only, without the workspace window
   --data-dir DIR  keep settings and data in DIR (default: $KOLOKOL_DATA_DIR,
                   else the system's app data folder); one instance runs per DIR
-  open URL        load an http(s) page into the workspace; it may call
-                  APP.notifications and nothing else
+  open PATH_OR_URL
+                  load an http(s) page, a local .html file or an amoCRM widget
+                  folder into the workspace (into the running instance if there
+                  is one); it may call APP.notifications and nothing else. Local
+                  targets reload when their files change; the Workbench window
+                  shows every call
   history         print the stored notifications, newest first (works while
                   the app runs); --search uses full-text search
   status          the running instance: unread count, do-not-disturb, channels
@@ -33,7 +35,8 @@ pub enum Command {
 pub struct Args {
     pub minimized: bool,
     pub data_dir: Option<PathBuf>,
-    pub open: Option<Url>,
+    /// As typed; resolved against the caller's folder by `target::parse`.
+    pub open: Option<String>,
     pub help: bool,
     pub command: Option<Command>,
 }
@@ -47,10 +50,14 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Args, String> {
             "-h" | "--help" => out.help = true,
             "--data-dir" => out.data_dir = Some(it.next().ok_or("--data-dir needs a folder")?.into()),
             "open" => {
-                let target = it.next().ok_or("open needs a URL")?;
-                let url = Url::parse(&target).map_err(|e| format!("open: {target:?} is not a URL: {e}"))?;
-                crate::links::check_scheme(&url).map_err(|e| format!("open: {e}"))?;
-                out.open = Some(url);
+                let target = it.next().ok_or("open needs a URL, an .html file or a widget folder")?;
+                // Addresses are checked here; paths once the caller's folder is known.
+                let lower = target.trim().to_ascii_lowercase();
+                if (lower.contains("://") && !lower.starts_with("file://")) || lower.starts_with("javascript:") || lower.starts_with("data:") {
+                    let url = url::Url::parse(target.trim()).map_err(|e| format!("open: {target:?} is not a URL: {e}"))?;
+                    crate::links::check_scheme(&url).map_err(|e| format!("open: {e}"))?;
+                }
+                out.open = Some(target);
             }
             "history" if out.command.is_none() => {
                 let (mut json, mut search, mut unread, mut limit) = (false, None, false, 50);
@@ -125,7 +132,8 @@ mod tests {
         let a = p(&["--minimized", "--data-dir", "/tmp/x", "open", "http://127.0.0.1:8080/a.html"]).unwrap();
         assert!(a.minimized);
         assert_eq!(a.data_dir, Some("/tmp/x".into()));
-        assert_eq!(a.open.unwrap().as_str(), "http://127.0.0.1:8080/a.html");
+        assert_eq!(a.open.unwrap(), "http://127.0.0.1:8080/a.html");
+        assert_eq!(p(&["open", "./widget"]).unwrap().open.as_deref(), Some("./widget"));
         assert_eq!(p(&["--data-dir=/y"]).unwrap().data_dir, Some("/y".into()));
     }
 
@@ -147,7 +155,8 @@ mod tests {
     #[test]
     fn refuses_clearly() {
         assert!(p(&["--bogus"]).unwrap_err().contains("--bogus"));
-        assert!(p(&["open", "file:///etc/passwd"]).unwrap_err().contains("not allowed"));
+        assert!(p(&["open", "javascript:alert(1)"]).unwrap_err().contains("not allowed"));
+        assert!(p(&["open", "ftp://x.org/"]).unwrap_err().contains("not allowed"));
         assert!(p(&["open"]).unwrap_err().contains("URL"));
         assert!(p(&["--data-dir"]).is_err());
     }

@@ -41,6 +41,9 @@ pub struct Strings {
     pub do_not_disturb: &'static str,
     pub start_at_login: &'static str,
     pub quit: &'static str,
+    pub workbench: &'static str,
+    pub recent: &'static str,
+    pub nothing_yet: &'static str,
 }
 
 pub fn strings(lang: Lang) -> &'static Strings {
@@ -51,6 +54,9 @@ pub fn strings(lang: Lang) -> &'static Strings {
             do_not_disturb: "Do not disturb",
             start_at_login: "Start at login",
             quit: "Quit",
+            workbench: "Workbench (call log, settings)",
+            recent: "Open recent",
+            nothing_yet: "Nothing opened yet",
         },
         Lang::Ru => &Strings {
             open_workspace: "Открыть рабочее окно",
@@ -58,6 +64,9 @@ pub fn strings(lang: Lang) -> &'static Strings {
             do_not_disturb: "Не беспокоить",
             start_at_login: "Запускать при входе в систему",
             quit: "Выход",
+            workbench: "Верстак (журнал вызовов, настройки)",
+            recent: "Недавние",
+            nothing_yet: "Пока ничего не открывали",
         },
     }
 }

@@ -4,19 +4,25 @@
 
 pub mod api;
 pub mod badge;
+pub mod calllog;
 pub mod cli;
 pub mod control;
 pub mod history;
 pub mod html;
 pub mod i18n;
 pub mod links;
+pub mod manifest;
+pub mod profile;
+pub mod ratelimit;
 pub mod router;
 pub mod settings;
+pub mod target;
 pub mod toast;
 
 mod commands;
 mod plugin;
 pub(crate) mod tray;
+pub(crate) mod workbench;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -38,6 +44,7 @@ pub struct AppState {
     /// `Err` says why the history could not be opened; center calls are then refused.
     pub history: Result<history::History, String>,
     pub toasts: toast::Toasts,
+    pub workbench: workbench::Workbench,
     /// A tray/window refresh is scheduled; holds the one changed row, if only one.
     changed: std::sync::Mutex<Option<Option<i64>>>,
     started: Instant,
@@ -57,11 +64,20 @@ impl AppState {
         let account = self.settings.account();
         let policy = router::Policy { do_not_disturb: s.do_not_disturb, calls_break_through: s.calls_break_through };
         let results = self.router.accept_batch(calls, account.as_ref(), policy);
+        // A burst is one line at info level (its calls at debug): logging
+        // must not cost more than the calls.
+        let single = calls.len() == 1;
         for ((method, _), result) in calls.iter().zip(&results) {
             match result {
-                Ok(a) => tracing::info!(method, id = %a.id, channels = ?a.channels, warnings = a.notification.warnings.len(), "accepted"),
-                Err(r) => tracing::warn!(method, code = r.code, field = %r.field, "refused: {}", r.message),
+                Ok(a) if single => tracing::info!(method, id = %a.id, channels = ?a.channels, warnings = a.notification.warnings.len(), "accepted"),
+                Ok(a) => tracing::debug!(method, id = %a.id, channels = ?a.channels, warnings = a.notification.warnings.len(), "accepted"),
+                Err(r) if single => tracing::warn!(method, code = r.code, field = %r.field, "refused: {}", r.message),
+                Err(r) => tracing::debug!(method, code = r.code, field = %r.field, "refused: {}", r.message),
             }
+        }
+        if !single {
+            let accepted = results.iter().filter(|r| r.is_ok()).count();
+            tracing::info!(calls = calls.len(), accepted, refused = calls.len() - accepted, "batch");
         }
         results
     }
@@ -171,10 +187,24 @@ pub fn run() {
     });
     // When each Notify call returned, as wall-clock time, for the benchmark
     // "JS call → D-Bus Notify sent" (pages measure with Date/performance).
-    toasts.set_sent_hook(|id, at| {
-        let wall = std::time::SystemTime::now() - at.elapsed();
-        let ms = wall.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64() * 1e3).unwrap_or(0.0);
-        tracing::info!(id, epoch_ms = format!("{ms:.3}"), "toast sent");
+    // Each toast's outcome goes to the workbench's call log.
+    toasts.set_delivery_hook(|id, d| {
+        let result = match d {
+            toast::Delivery::Sent(at) => {
+                let wall = std::time::SystemTime::now() - at.elapsed();
+                let ms = wall.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64() * 1e3).unwrap_or(0.0);
+                tracing::info!(id, epoch_ms = format!("{ms:.3}"), "toast sent");
+                calllog::Toast::Sent
+            }
+            toast::Delivery::Coalesced => calllog::Toast::Coalesced,
+            toast::Delivery::QueueFull => calllog::Toast::QueueFull,
+            toast::Delivery::Failed(reason) => calllog::Toast::Failed(reason),
+        };
+        if let Some(app) = APP.get() {
+            if app.state::<AppState>().workbench.calls.set_toast(id, result) {
+                workbench::log_changed(app);
+            }
+        }
     });
     let state = AppState {
         settings,
@@ -185,12 +215,26 @@ pub fn run() {
         data_dir: data_dir.clone(),
         history,
         toasts,
+        workbench: workbench::Workbench::new(&data_dir),
         changed: std::sync::Mutex::new(None),
         started,
         page_loaded: AtomicBool::new(false),
         remote_grants: AtomicUsize::new(0),
     };
-    let open = args.open;
+    // What to open: resolved against this folder now; a bad one is refused before anything starts.
+    let open = match &args.open {
+        Some(input) => {
+            let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+            match target::parse(input, &cwd) {
+                Ok(spec) => Some(spec),
+                Err(e) => {
+                    eprintln!("kolokol: open: {e}\n\n{}", cli::USAGE);
+                    std::process::exit(2);
+                }
+            }
+        }
+        None => None,
+    };
 
     let result = tauri::Builder::default()
         // One instance per data directory: the D-Bus name (Linux) carries a
@@ -198,10 +242,17 @@ pub fn run() {
         .plugin(
             tauri_plugin_single_instance::Builder::new()
                 .dbus_id(format!("ru.kolokol.app.d{:016x}", fnv1a(data_dir.to_string_lossy().as_bytes())))
-                .callback(|app, argv, _cwd| second_instance(app, argv))
+                .callback(second_instance)
                 .build(),
         )
         .plugin(tauri_plugin_opener::init())
+        // File pickers of the workbench, called from Rust only (no page is granted the dialog commands).
+        .plugin(tauri_plugin_dialog::init())
+        // Local targets (HTML files, widget folders) get an origin of their own.
+        .register_asynchronous_uri_scheme_protocol(workbench::SCHEME, |ctx, request, responder| {
+            let app = ctx.app_handle().clone();
+            tauri::async_runtime::spawn_blocking(move || responder.respond(workbench::serve(&app, &request)));
+        })
         // Start at login (off until the user ticks it in the tray): into the
         // tray, with this data directory; one entry per data directory.
         .plugin({
@@ -222,6 +273,19 @@ pub fn run() {
             commands::history_mark_read,
             commands::history_mark_all_read,
             commands::history_open_link,
+            workbench::workbench_state,
+            workbench::workbench_open,
+            workbench::workbench_pick,
+            workbench::workbench_reload,
+            workbench::workbench_playground,
+            workbench::workbench_start_page,
+            workbench::workbench_show_page,
+            workbench::calllog_page,
+            workbench::calllog_get,
+            workbench::calllog_clear,
+            workbench::calllog_export,
+            workbench::calllog_resend,
+            workbench::profile_set,
         ])
         .setup(move |app| {
             // macOS: a menu-bar app, no Dock icon (what LSUIElement does).
@@ -233,26 +297,36 @@ pub fn run() {
             let s = state.settings.get();
             handle.manage(tray::create(handle, i18n::Lang::from_setting(&s.language), s.do_not_disturb)?);
             tray::refresh(handle);
+            tray::refresh_recent(handle);
             tracing::info!(tray_ready_ms = state.started.elapsed().as_millis() as u64, "tray ready");
             let control_app = handle.clone();
             if let Err(e) = control::serve(&state.data_dir, move |req| control(&control_app, req)) {
                 tracing::warn!("control socket unavailable (kolokol status/send will not reach this instance): {e}");
             }
-            let url = match &open {
-                Some(u) => {
-                    allow_remote(handle, u)?;
-                    WebviewUrl::External(u.clone())
-                }
-                None => WebviewUrl::App("index.html".into()),
-            };
-            WebviewWindowBuilder::new(handle, WORKSPACE, url)
+            // The workspace shows untrusted pages: it may only go to the web, its
+            // own pages and local targets (never file:, data:, javascript:).
+            WebviewWindowBuilder::new(handle, WORKSPACE, WebviewUrl::App("index.html".into()))
                 .title("Kolokol")
                 .inner_size(1100.0, 760.0)
-                .visible(!minimized)
+                .visible(!minimized && open.is_none())
+                .on_navigation(|url| {
+                    let ok = workbench::may_navigate(url);
+                    if !ok {
+                        tracing::warn!(%url, "workspace navigation refused");
+                    }
+                    ok
+                })
                 .build()?;
+            if let Some(spec) = open {
+                open_target(handle, spec, minimized).map_err(|e| -> Box<dyn std::error::Error> { e.into() })?;
+            }
             Ok(())
         })
         .on_page_load(|webview, payload| {
+            if payload.event() == tauri::webview::PageLoadEvent::Started {
+                // A page that loads anew gets a fresh call budget.
+                webview.state::<AppState>().workbench.limit.reset(webview.label());
+            }
             if payload.event() == tauri::webview::PageLoadEvent::Finished {
                 let state = webview.state::<AppState>();
                 if !state.page_loaded.swap(true, Ordering::SeqCst) {
@@ -295,15 +369,20 @@ fn control(app: &AppHandle, req: control::Request) -> serde_json::Value {
     let state = app.state::<AppState>();
     match req {
         control::Request::Status => state.status(app),
-        control::Request::Send { method, payload } => match state.accept(&method, &payload) {
-            Ok(a) => {
-                if a.route == router::Route::Center {
-                    center_changed(app, a.seq);
+        control::Request::Send { method, payload } => {
+            let result = state.accept(&method, &payload);
+            let source: Arc<str> = "cli".into();
+            workbench::record(app, &[calllog::Call { source: &source, method: &method, payload: &payload, result: &result }]);
+            match result {
+                Ok(a) => {
+                    if a.route == router::Route::Center {
+                        center_changed(app, a.seq);
+                    }
+                    json!({ "accepted": { "id": a.id, "seq": a.seq, "channels": a.channels, "warnings": a.notification.warnings } })
                 }
-                json!({ "accepted": { "id": a.id, "seq": a.seq, "channels": a.channels, "warnings": a.notification.warnings } })
+                Err(r) => json!({ "refused": r }),
             }
-            Err(r) => json!({ "refused": r }),
-        },
+        }
     }
 }
 
@@ -517,8 +596,24 @@ pub(crate) fn show_workspace<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
+/// Opens a target asked for on the command line; local ones (a widget or an
+/// HTML file being developed) bring the workbench along.
+fn open_target(app: &AppHandle, spec: target::Spec, minimized: bool) -> Result<(), String> {
+    let local = !matches!(spec, target::Spec::Url(_));
+    workbench::open(app, spec)?;
+    if local && !minimized {
+        workbench::show_window(app);
+    }
+    if minimized {
+        if let Some(w) = app.get_webview_window(WORKSPACE) {
+            let _ = w.hide();
+        }
+    }
+    Ok(())
+}
+
 /// A page the user opened may call the notifications commands, nothing else.
-fn allow_remote<R: Runtime>(app: &AppHandle<R>, url: &Url) -> tauri::Result<()> {
+pub(crate) fn allow_remote<R: Runtime>(app: &AppHandle<R>, url: &Url) -> tauri::Result<()> {
     let n = app.state::<AppState>().remote_grants.fetch_add(1, Ordering::SeqCst);
     let pattern = format!("{}/*", url.origin().ascii_serialization());
     tracing::info!(%pattern, "granting the notifications API to an opened origin");
@@ -530,18 +625,16 @@ fn allow_remote<R: Runtime>(app: &AppHandle<R>, url: &Url) -> tauri::Result<()> 
     )
 }
 
-fn second_instance<R: Runtime>(app: &AppHandle<R>, argv: Vec<String>) {
+fn second_instance(app: &AppHandle, argv: Vec<String>, cwd: String) {
     tracing::info!(?argv, "second launch: focusing this instance");
     match cli::parse(argv.into_iter().skip(1)) {
         Ok(args) => {
-            if let Some(url) = args.open {
-                if let Err(e) = allow_remote(app, &url) {
-                    tracing::warn!("cannot open {url}: {e}");
-                } else if let Some(w) = app.get_webview_window(WORKSPACE) {
-                    let _ = w.navigate(url);
+            if let Some(input) = args.open {
+                // Relative paths are the second launch's, not ours.
+                if let Err(e) = target::parse(&input, Path::new(&cwd)).and_then(|spec| open_target(app, spec, args.minimized)) {
+                    tracing::warn!("cannot open {input}: {e}");
                 }
-            }
-            if !args.minimized {
+            } else if !args.minimized {
                 show_workspace(app);
             }
         }

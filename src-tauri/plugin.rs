@@ -2,14 +2,16 @@
 //! `APP.notifications` / `AMOCRM.notifications` object and the overlay in every
 //! page of the workspace, and its two commands are all such a page can reach.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
+use std::time::Instant;
 
 use tauri::plugin::{Builder, TauriPlugin};
-use tauri::{AppHandle, Manager, State, Wry};
+use tauri::{AppHandle, Manager, State, Webview, Wry};
 
 use crate::api::Refusal;
+use crate::calllog::Call as Logged;
 use crate::router::{Accepted, Route};
-use crate::AppState;
+use crate::{ratelimit, workbench, AppState};
 
 static INIT_SCRIPT: LazyLock<String> = LazyLock::new(|| {
     let css = serde_json::to_string(include_str!("inject/overlay.css")).expect("css as JSON string");
@@ -31,17 +33,39 @@ pub fn init() -> TauriPlugin<Wry> {
 /// argument serialised as JSON by the facade. Center calls wait for their
 /// row to be committed, on a blocking thread, never the UI thread.
 #[tauri::command]
-async fn notify(app: AppHandle, method: String, payload: String) -> Result<Accepted, Refusal> {
+async fn notify(app: AppHandle, webview: Webview, method: String, payload: String) -> Result<Accepted, Refusal> {
+    let mut results = handle(app, webview, vec![Call { method, payload }]).await?;
+    results.pop().expect("one result per call")
+}
+
+/// Rate limit, validation, routing and the call log, for calls of one page.
+async fn handle(app: AppHandle, webview: Webview, calls: Vec<Call>) -> Result<Vec<Result<Accepted, Refusal>>, Refusal> {
+    let take = app.state::<AppState>().workbench.limit.take(webview.label(), calls.len(), Instant::now());
+    let allowed = take.allowed;
+    let source: Arc<str> = webview.url().map(|u| u.to_string()).unwrap_or_else(|_| webview.label().to_owned()).into();
     let worker = app.clone();
-    let result = tauri::async_runtime::spawn_blocking(move || worker.state::<AppState>().accept(&method, &payload))
-        .await
-        .map_err(|e| Refusal::new("internal", "payload", format!("Kolokol failed while handling the call: {e}")))?;
-    if let Ok(a) = &result {
-        if a.route == Route::Center {
-            crate::center_changed(&app, a.seq);
+    let results = tauri::async_runtime::spawn_blocking(move || {
+        let state = worker.state::<AppState>();
+        let pairs: Vec<(&str, &str)> = calls[..allowed].iter().map(|c| (c.method.as_str(), c.payload.as_str())).collect();
+        let mut results = state.accept_batch(&pairs);
+        results.extend((allowed..calls.len()).map(|_| Err(ratelimit::refusal())));
+        if take.started_limiting {
+            tracing::warn!(page = %source, "rate limit reached: this page's calls are refused until it slows down");
         }
+        let logged: Vec<Logged> = calls
+            .iter()
+            .zip(&results)
+            .map(|(c, r)| Logged { source: &source, method: &c.method, payload: &c.payload, result: r })
+            .collect();
+        workbench::record(&worker, &logged);
+        results
+    })
+    .await
+    .map_err(|e| Refusal::new("internal", "payload", format!("Kolokol failed while handling the calls: {e}")))?;
+    if let Some(a) = results.iter().flatten().rev().find(|a| a.route == Route::Center) {
+        crate::center_changed(&app, a.seq);
     }
-    result
+    Ok(results)
 }
 
 /// Most calls one batch may carry; the facade sends at most this many.
@@ -63,20 +87,11 @@ enum Outcome {
 /// Calls a page made within one task, sent together by the facade so a burst
 /// costs one IPC message and one commit per batch, not per call.
 #[tauri::command]
-async fn notify_batch(app: AppHandle, calls: Vec<Call>) -> Result<Vec<Outcome>, Refusal> {
+async fn notify_batch(app: AppHandle, webview: Webview, calls: Vec<Call>) -> Result<Vec<Outcome>, Refusal> {
     if calls.len() > MAX_BATCH {
         return Err(Refusal::new("too_many", "payload", format!("{} calls in one batch; at most {MAX_BATCH}", calls.len())));
     }
-    let worker = app.clone();
-    let results = tauri::async_runtime::spawn_blocking(move || {
-        let calls: Vec<(&str, &str)> = calls.iter().map(|c| (c.method.as_str(), c.payload.as_str())).collect();
-        worker.state::<AppState>().accept_batch(&calls)
-    })
-    .await
-    .map_err(|e| Refusal::new("internal", "payload", format!("Kolokol failed while handling the calls: {e}")))?;
-    if let Some(a) = results.iter().flatten().rev().find(|a| a.route == Route::Center) {
-        crate::center_changed(&app, a.seq);
-    }
+    let results = handle(app, webview, calls).await?;
     Ok(results.into_iter().map(|r| r.map_or_else(Outcome::Err, |a| Outcome::Ok(Box::new(a)))).collect())
 }
 

@@ -110,8 +110,20 @@ pub struct ToastHealth {
     pub last_sent_ms: Option<i64>,
 }
 
-/// Called with a notification id and the moment its Notify call returned.
-pub type SentHook = Arc<dyn Fn(&str, Instant) + Send + Sync>;
+/// What became of one notification's toast.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// The Notify call returned at this moment.
+    Sent(Instant),
+    /// Folded into a "N more" summary by the burst limit.
+    Coalesced,
+    /// The queue was full; counted into a summary.
+    QueueFull,
+    Failed(String),
+}
+
+/// Called with a notification id and what became of its toast.
+pub type DeliveryHook = Arc<dyn Fn(&str, Delivery) + Send + Sync>;
 type OnAction = Box<dyn Fn(ToastAction) + Send + Sync>;
 
 /// The toast channel. Cheap to clone; the worker stops when the last clone is dropped.
@@ -131,12 +143,21 @@ struct Shared {
     labels: Mutex<Labels>,
     registry: Mutex<Registry>,
     on_action: OnAction,
-    sent_hook: Mutex<Option<SentHook>>,
+    delivery_hook: Mutex<Option<DeliveryHook>>,
     /// Notifications per kind that found the queue full; the worker folds them in.
     overflow: [AtomicU64; 2],
     /// Server calls given up on and still running.
     stuck: Arc<AtomicUsize>,
     next_gen: AtomicU64,
+}
+
+impl Shared {
+    fn delivered(&self, id: &str, d: Delivery) {
+        let hook = lock(&self.delivery_hook).clone();
+        if let Some(hook) = hook {
+            hook(id, d);
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -154,7 +175,7 @@ impl Toasts {
             labels: Mutex::new(labels),
             registry: Mutex::new(Registry::default()),
             on_action: Box::new(on_action),
-            sent_hook: Mutex::new(None),
+            delivery_hook: Mutex::new(None),
             overflow: [AtomicU64::new(0), AtomicU64::new(0)],
             stuck: Arc::new(AtomicUsize::new(0)),
             next_gen: AtomicU64::new(1),
@@ -180,6 +201,7 @@ impl Toasts {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 self.shared.overflow[kind as usize].fetch_add(1, Ordering::Relaxed);
+                self.shared.delivered(&n.id, Delivery::QueueFull);
             }
             Err(TrySendError::Disconnected(_)) => lock(&self.shared.health).failed += 1,
         }
@@ -200,9 +222,10 @@ impl Toasts {
         *lock(&self.shared.labels) = labels;
     }
 
-    /// For benchmarks: called on the worker side right after each Notify returned.
-    pub fn set_sent_hook(&self, hook: impl Fn(&str, Instant) + Send + Sync + 'static) {
-        *lock(&self.shared.sent_hook) = Some(Arc::new(hook));
+    /// Called on the worker side with each toast's outcome (the workbench's
+    /// call log; benchmarks time `Sent`).
+    pub fn set_delivery_hook(&self, hook: impl Fn(&str, Delivery) + Send + Sync + 'static) {
+        *lock(&self.shared.delivery_hook) = Some(Arc::new(hook));
     }
 }
 
@@ -571,15 +594,17 @@ impl Worker {
         // A replacement adds nothing to the screen, so it skips the burst limit.
         if replaces.is_none() && !self.coalescer.offer(kind, Instant::now()) {
             lock(&self.shared.health).coalesced += 1;
+            self.shared.delivered(&n.id, Delivery::Coalesced);
             return;
         }
         let c = content(n, kind, &lock(&self.shared.labels));
-        let Some(sent) = self.send(&c, replaces) else { return };
+        let Some(sent) = self.send(&c, replaces) else {
+            let reason = lock(&self.shared.health).reason.clone().unwrap_or_else(|| "not shown".into());
+            self.shared.delivered(&n.id, Delivery::Failed(reason));
+            return;
+        };
         lock(&self.shared.health).shown += 1;
-        let hook = lock(&self.shared.sent_hook).clone();
-        if let Some(hook) = hook {
-            hook(&n.id, sent.at);
-        }
+        self.shared.delivered(&n.id, Delivery::Sent(sent.at));
         self.watch(n, c.targets, sent);
     }
 

@@ -1,12 +1,12 @@
-//! The tray icon and its menu: Open workspace, History (N unread), Do not
-//! disturb, Quit. The unread count shows as the tray's label where the
+//! The tray icon and its menu: Open workspace, Workbench, Open recent ▸,
+//! History (N unread), Do not disturb, Start at login, Quit. The unread count shows as the tray's label where the
 //! platform has one and as a badge drawn into the icon.
 
 use std::sync::Mutex;
 
 use serde::Serialize;
 use tauri::image::Image;
-use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
+use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager, Wry};
 
@@ -16,6 +16,8 @@ use crate::{badge, AppState};
 pub struct Tray {
     icon: TrayIcon<Wry>,
     open: MenuItem<Wry>,
+    workbench: MenuItem<Wry>,
+    recent: Submenu<Wry>,
     history: MenuItem<Wry>,
     dnd: CheckMenuItem<Wry>,
     login: CheckMenuItem<Wry>,
@@ -38,18 +40,22 @@ pub struct TrayState {
 pub fn create(app: &AppHandle, lang: Lang, dnd: bool) -> tauri::Result<Tray> {
     let s = i18n::strings(lang);
     let open = MenuItem::with_id(app, "open", s.open_workspace, true, None::<&str>)?;
+    let workbench = MenuItem::with_id(app, "workbench", s.workbench, true, None::<&str>)?;
+    let recent = Submenu::with_id(app, "recent", s.recent, true)?;
     let history = MenuItem::with_id(app, "history", s.history, true, None::<&str>)?;
     let dnd_item = CheckMenuItem::with_id(app, "dnd", s.do_not_disturb, true, dnd, None::<&str>)?;
     let login = CheckMenuItem::with_id(app, "autostart", s.start_at_login, true, crate::autostart_enabled(app), None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", s.quit, true, None::<&str>)?;
     let sep = PredefinedMenuItem::separator(app)?;
-    let menu = Menu::with_items(app, &[&open, &history, &dnd_item, &login, &sep, &quit])?;
+    let menu = Menu::with_items(app, &[&open, &workbench, &recent, &history, &dnd_item, &login, &sep, &quit])?;
     let base = app.default_window_icon().map(|i| (i.rgba().to_vec(), i.width(), i.height()));
     let mut builder = TrayIconBuilder::with_id("kolokol")
         .tooltip("Kolokol")
         .menu(&menu)
         .on_menu_event(|app, event| match event.id().as_ref() {
             "open" => crate::show_workspace(app),
+            "workbench" => crate::workbench::show_window(app),
+            id if id.starts_with("recent:") => open_recent(app, &id["recent:".len()..]),
             "history" => crate::open_history(app),
             "dnd" => crate::toggle_dnd(app),
             "autostart" => crate::toggle_autostart(app),
@@ -66,7 +72,7 @@ pub fn create(app: &AppHandle, lang: Lang, dnd: bool) -> tauri::Result<Tray> {
         builder = builder.icon(Image::from_bytes(include_bytes!("../icons/tray-template.png"))?).icon_as_template(true);
     }
     let icon = builder.build(app)?;
-    Ok(Tray { icon, open, history, dnd: dnd_item, login, quit, base, shown: Mutex::new(TrayState::default()) })
+    Ok(Tray { icon, open, workbench, recent, history, dnd: dnd_item, login, quit, base, shown: Mutex::new(TrayState::default()) })
 }
 
 impl Tray {
@@ -77,6 +83,8 @@ impl Tray {
         let label = (unread > 0).then(|| badge::label(unread));
         let tooltip = if unread > 0 { format!("Kolokol — {}", i18n::unread_count(lang, unread)) } else { "Kolokol".to_owned() };
         let _ = self.open.set_text(s.open_workspace);
+        let _ = self.workbench.set_text(s.workbench);
+        let _ = self.recent.set_text(s.recent);
         let _ = self.quit.set_text(s.quit);
         let _ = self.dnd.set_text(s.do_not_disturb);
         let _ = self.login.set_text(s.start_at_login);
@@ -106,5 +114,35 @@ pub fn refresh(app: &AppHandle) {
     let unread = state.unread();
     if let Some(tray) = app.try_state::<Tray>() {
         tray.update(lang, unread, settings.do_not_disturb, crate::autostart_enabled(app));
+    }
+}
+
+/// Rebuilds the "Open recent" submenu from the recent list.
+pub fn refresh_recent(app: &AppHandle) {
+    let Some(tray) = app.try_state::<Tray>() else { return };
+    let lang = Lang::from_setting(&app.state::<AppState>().settings.get().language);
+    let items = app.state::<AppState>().workbench.recent.list();
+    for old in tray.recent.items().unwrap_or_default() {
+        let _ = tray.recent.remove(&old);
+    }
+    if items.is_empty() {
+        if let Ok(none) = MenuItem::with_id(app, "recent-none", i18n::strings(lang).nothing_yet, false, None::<&str>) {
+            let _ = tray.recent.append(&none);
+        }
+    }
+    for (i, r) in items.iter().enumerate() {
+        if let Ok(item) = MenuItem::with_id(app, format!("recent:{i}"), &r.title, true, None::<&str>) {
+            let _ = tray.recent.append(&item);
+        }
+    }
+}
+
+fn open_recent(app: &AppHandle, index: &str) {
+    let items = app.state::<AppState>().workbench.recent.list();
+    let Some(item) = index.parse::<usize>().ok().and_then(|i| items.get(i)) else { return };
+    let result = crate::target::parse(&item.input, std::path::Path::new("/")).and_then(|spec| crate::workbench::open(app, spec));
+    if let Err(e) = result {
+        tracing::warn!(input = %item.input, "cannot open a recent target: {e}");
+        crate::workbench::show_window(app);
     }
 }

@@ -7,8 +7,31 @@ const internals = window.__TAURI_INTERNALS__;
 const invoke = internals && internals.invoke ? internals.invoke.bind(internals) : null;
 const METHODS = ["show_message", "show_message_error", "show_notification", "add_error", "add_call"];
 
+// At most WARN_PER_SECOND console warnings a second: a runaway loop's
+// refusals must not drown the page in console work (the workbench's call log
+// keeps every one).
+const WARN_PER_SECOND = 50;
+let warnWindow = 0;
+let warned = 0;
+let muted = 0;
+
 function warn(...args) {
   try {
+    const now = Date.now();
+    if (now - warnWindow >= 1000) {
+      warnWindow = now;
+      warned = 0;
+    }
+    if (warned >= WARN_PER_SECOND) {
+      if (muted++ === 0) {
+        setTimeout(() => {
+          console.warn("[APP.notifications]", `${muted} more warnings not shown; Kolokol's workbench call log has them all`);
+          muted = 0;
+        }, 1000);
+      }
+      return;
+    }
+    warned++;
     console.warn("[APP.notifications]", ...args);
   } catch (_) {}
 }
@@ -49,68 +72,100 @@ function openLink(id, href) {
 
 // Calls made in the same task travel together: one IPC message (and one
 // commit) per batch instead of one per call, so a burst stays cheap. A lone
-// call goes as it is, without waiting.
+// call goes as it is, without waiting. At most MAX_IN_FLIGHT batches are on
+// their way at once, so a runaway loop queues here (as plain data) instead of
+// flooding the IPC with thousands of concurrent requests.
 const BATCH = 200;
+const MAX_IN_FLIGHT = 2;
 let queue = [];
-let flushing = false;
+let head = 0;
+let inFlight = 0;
+let scheduled = false;
 
-function send(method, payload) {
-  return new Promise((resolve, reject) => {
-    queue.push({ method, payload, resolve, reject });
-    if (!flushing) {
-      flushing = true;
-      queueMicrotask(flush);
-    }
-  });
+function enqueue(c) {
+  queue.push(c);
+  if (!scheduled) {
+    scheduled = true;
+    queueMicrotask(pump);
+  }
 }
 
-function flush() {
-  const batch = queue.splice(0, BATCH);
-  if (queue.length) setTimeout(flush, 0);
-  else flushing = false;
+function pump() {
+  scheduled = false;
+  while (inFlight < MAX_IN_FLIGHT && head < queue.length) {
+    const batch = queue.slice(head, head + BATCH);
+    head += batch.length;
+    if (head === queue.length) {
+      queue = [];
+      head = 0;
+    }
+    inFlight++;
+    dispatch(batch).then(() => {
+      inFlight--;
+      pump();
+    });
+  }
+}
+
+// Settles every call of a batch; the returned promise never rejects.
+function dispatch(batch) {
   if (batch.length === 1) {
     const c = batch[0];
-    invoke("plugin:notifications|notify", { method: c.method, payload: c.payload }).then(c.resolve, c.reject);
-    return;
+    return invoke("plugin:notifications|notify", { method: c.method, payload: c.payload }).then(
+      (res) => accepted(c, res),
+      (e) => refused(c, asRefusal(e)),
+    );
   }
   const calls = batch.map((c) => ({ method: c.method, payload: c.payload }));
-  invoke("plugin:notifications|notify_batch", { calls }).then(
-    (results) => results.forEach((r, i) => ("ok" in r ? batch[i].resolve(r.ok) : batch[i].reject(r.err))),
-    (e) => batch.forEach((c) => c.reject(e)),
+  return invoke("plugin:notifications|notify_batch", { calls }).then(
+    (results) => results.forEach((r, i) => ("ok" in r ? accepted(batch[i], r.ok) : refused(batch[i], asRefusal(r.err)))),
+    (e) => {
+      const err = asRefusal(e);
+      batch.forEach((c) => refused(c, err));
+    },
   );
 }
 
+function accepted(c, res) {
+  try {
+    for (const w of res.notification.warnings) warn(`${c.method}(): ${w.field}: ${w.message}`);
+    overlay.show(res.notification, openLink);
+  } catch (e) {
+    console.error("[APP.notifications] popup failed", e);
+  }
+  run(c.cbs.done, res.id);
+  run(c.cbs.always);
+  c.resolve({ id: res.id });
+}
+
+function refused(c, err) {
+  warn(`${c.method}() refused: ${err.field}: ${err.message}`, err);
+  run(c.cbs.fail, err);
+  run(c.cbs.always);
+  c.reject(err);
+}
+
+// One Promise per call; the queue entry carries what settles it.
 function call(method, params, cb) {
-  const cbs = callbacks(cb);
+  const c = { method, payload: null, cbs: callbacks(cb), resolve: null, reject: null };
   const promise = new Promise((resolve, reject) => {
-    const refuse = (err) => {
-      warn(`${method}() refused: ${err.field}: ${err.message}`, err);
-      run(cbs.fail, err);
-      run(cbs.always);
-      reject(err);
-    };
-    let payload;
-    try {
-      payload = JSON.stringify(params === undefined ? null : params);
-    } catch (e) {
-      return refuse(refusal("unserializable", "payload",
-        `${method}() payload cannot be serialised to JSON (${e && e.message}); remove cycles and BigInt values`));
-    }
-    if (!invoke) return refuse(refusal("ipc", "payload", "Kolokol's bridge is not available in this page"));
-    send(method, payload).then((res) => {
-      for (const w of res.notification.warnings) warn(`${method}(): ${w.field}: ${w.message}`);
-      try {
-        overlay.show(res.notification, openLink);
-      } catch (e) {
-        console.error("[APP.notifications] popup failed", e);
-      }
-      run(cbs.done, res.id);
-      run(cbs.always);
-      resolve({ id: res.id });
-    }, (e) => refuse(asRefusal(e)));
+    c.resolve = resolve;
+    c.reject = reject;
   });
   // A widget that ignores the Promise must not get "unhandled rejection" noise.
   promise.catch(() => {});
+  try {
+    c.payload = JSON.stringify(params === undefined ? null : params);
+  } catch (e) {
+    refused(c, refusal("unserializable", "payload",
+      `${method}() payload cannot be serialised to JSON (${e && e.message}); remove cycles and BigInt values`));
+    return promise;
+  }
+  if (!invoke) {
+    refused(c, refusal("ipc", "payload", "Kolokol's bridge is not available in this page"));
+    return promise;
+  }
+  enqueue(c);
   return promise;
 }
 

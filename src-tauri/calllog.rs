@@ -1,0 +1,430 @@
+//! The workbench's call log: every `APP.notifications` call in the order it
+//! arrived, with the payload as sent, the normalised notification or the
+//! refusal, the channels it went to and, later, the toast channel's own
+//! result. Held in memory (a widget author's session), capped so a runaway
+//! page cannot exhaust it. No Tauri here.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::{Notification, Refusal, Warning};
+use crate::router::{Accepted, Route};
+
+/// Entries kept; older ones are dropped and counted.
+pub const MAX_ENTRIES: usize = 250_000;
+/// Payload bytes kept over all entries.
+pub const MAX_BYTES: usize = 256 << 20;
+/// A payload is kept up to this size (bigger ones are refused anyway).
+pub const KEEP_PAYLOAD: usize = 64 << 10;
+/// Rows of a page carry at most this much of their payload.
+pub const PREVIEW: usize = 300;
+
+/// What the toast channel did with a notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Toast {
+    Pending,
+    Sent,
+    Coalesced,
+    Silenced,
+    QueueFull,
+    Failed(String),
+}
+
+impl Serialize for Toast {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Toast::Pending => s.serialize_str("pending"),
+            Toast::Sent => s.serialize_str("sent"),
+            Toast::Coalesced => s.serialize_str("coalesced"),
+            Toast::Silenced => s.serialize_str("silenced"),
+            Toast::QueueFull => s.serialize_str("queue full"),
+            Toast::Failed(r) => s.serialize_str(&format!("failed: {r}")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    pub seq: u64,
+    pub at_ms: i64,
+    /// The page's address, or "cli" for `kolokol send`.
+    pub source: Arc<str>,
+    pub method: String,
+    pub payload: String,
+    pub payload_bytes: usize,
+    pub payload_cut: bool,
+    pub outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route: Option<Route>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notification: Option<Box<Notification>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<Refusal>,
+    /// `None` for methods that have no toast.
+    pub toast: Option<Toast>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Filter {
+    pub method: Option<String>,
+    /// "all" | "accepted" | "refused" | "warnings"
+    pub outcome: Option<String>,
+    pub text: String,
+}
+
+impl Filter {
+    fn matches(&self, e: &Entry) -> bool {
+        if self.method.as_deref().is_some_and(|m| !m.is_empty() && m != e.method) {
+            return false;
+        }
+        let ok = match self.outcome.as_deref().unwrap_or("all") {
+            "accepted" => e.outcome == "accepted",
+            "refused" => e.outcome == "refused",
+            "warnings" => e.notification.as_ref().is_some_and(|n| !n.warnings.is_empty()),
+            _ => true,
+        };
+        ok && (self.text.is_empty() || {
+            let t = self.text.to_lowercase();
+            e.payload.to_lowercase().contains(&t)
+                || e.source.to_lowercase().contains(&t)
+                || e.refusal.as_ref().is_some_and(|r| r.message.to_lowercase().contains(&t) || r.code.contains(&t))
+        })
+    }
+}
+
+/// An entry as a list shows it: no normalised notification, the payload cut
+/// to a preview. Kept small on purpose: under a flood the workbench fetches
+/// pages many times a second, and big IPC answers stall WebKitGTK (measured:
+/// ~1 s freezes of every page with 40 full entries per answer, none with rows).
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub seq: u64,
+    pub at_ms: i64,
+    pub source: Arc<str>,
+    pub method: String,
+    pub payload: String,
+    pub payload_bytes: usize,
+    pub payload_cut: bool,
+    pub outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<Refusal>,
+    pub toast: Option<Toast>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Page {
+    /// Entries held.
+    pub total: usize,
+    pub matching: usize,
+    /// Older entries dropped by the cap since the last clear.
+    pub dropped: u64,
+    pub rows: Vec<Row>,
+}
+
+#[derive(Default)]
+struct Inner {
+    entries: VecDeque<Entry>,
+    next_seq: u64,
+    dropped: u64,
+    bytes: usize,
+    /// Notification id → seq, while its toast result is awaited.
+    awaiting: HashMap<String, u64>,
+}
+
+#[derive(Default)]
+pub struct CallLog {
+    inner: Mutex<Inner>,
+}
+
+/// One call as it arrived and what became of it.
+pub struct Call<'a> {
+    pub source: &'a Arc<str>,
+    pub method: &'a str,
+    pub payload: &'a str,
+    pub result: &'a Result<Accepted, Refusal>,
+}
+
+impl CallLog {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Appends calls in the order given; returns the total held.
+    pub fn record(&self, calls: &[Call<'_>], now_ms: i64) -> usize {
+        let mut inner = self.lock();
+        for c in calls {
+            let (payload, payload_cut) = cut(c.payload, KEEP_PAYLOAD);
+            let seq = inner.next_seq;
+            inner.next_seq += 1;
+            let mut e = Entry {
+                seq,
+                at_ms: now_ms,
+                source: c.source.clone(),
+                method: c.method.to_owned(),
+                payload: payload.to_owned(),
+                payload_bytes: c.payload.len(),
+                payload_cut,
+                outcome: "refused",
+                id: None,
+                route: None,
+                channels: Vec::new(),
+                notification: None,
+                refusal: None,
+                toast: None,
+            };
+            match c.result {
+                Ok(a) => {
+                    e.outcome = "accepted";
+                    e.id = Some(a.id.clone());
+                    e.route = Some(a.route);
+                    e.channels = a.channels.clone();
+                    if a.route == Route::Center {
+                        e.toast = Some(if a.silenced {
+                            Toast::Silenced
+                        } else if a.channels.contains(&"toast") {
+                            inner.awaiting.insert(a.id.clone(), seq);
+                            Toast::Pending
+                        } else {
+                            Toast::Failed("no toast channel".into())
+                        });
+                    }
+                    // The raw payload is already kept as text.
+                    e.notification = Some(Box::new(Notification { payload: serde_json::Value::Null, ..a.notification.clone() }));
+                }
+                Err(r) => e.refusal = Some(r.clone()),
+            }
+            inner.bytes += e.payload.len();
+            inner.entries.push_back(e);
+        }
+        while inner.entries.len() > MAX_ENTRIES || inner.bytes > MAX_BYTES {
+            let Some(old) = inner.entries.pop_front() else { break };
+            inner.bytes -= old.payload.len();
+            inner.dropped += 1;
+            if let Some(id) = &old.id {
+                inner.awaiting.remove(id);
+            }
+        }
+        inner.entries.len()
+    }
+
+    /// The toast channel's result for notification `id`; false if it is not awaited.
+    pub fn set_toast(&self, id: &str, toast: Toast) -> bool {
+        let mut inner = self.lock();
+        let Some(seq) = inner.awaiting.remove(id) else { return false };
+        let first = inner.entries.front().map_or(0, |e| e.seq);
+        match inner.entries.get_mut((seq - first) as usize) {
+            Some(e) if e.seq == seq => {
+                e.toast = Some(toast);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Matching entries in call order, from `offset` within the matches;
+    /// payloads cut to a preview.
+    pub fn page(&self, filter: &Filter, offset: usize, limit: usize) -> Page {
+        let inner = self.lock();
+        let mut matching = 0;
+        let mut rows = Vec::new();
+        let all = filter.method.as_deref().unwrap_or("").is_empty()
+            && matches!(filter.outcome.as_deref(), None | Some("all"))
+            && filter.text.is_empty();
+        if all {
+            matching = inner.entries.len();
+            rows.extend(inner.entries.iter().skip(offset).take(limit).map(preview));
+        } else {
+            for e in inner.entries.iter().filter(|e| filter.matches(e)) {
+                if matching >= offset && rows.len() < limit {
+                    rows.push(preview(e));
+                }
+                matching += 1;
+            }
+        }
+        Page { total: inner.entries.len(), matching, dropped: inner.dropped, rows }
+    }
+
+    /// The newest `n` entries as rows, oldest first, with the counts.
+    pub fn tail(&self, n: usize) -> Page {
+        let inner = self.lock();
+        let skip = inner.entries.len().saturating_sub(n);
+        let rows = inner.entries.range(skip..).map(preview).collect();
+        Page { total: inner.entries.len(), matching: inner.entries.len(), dropped: inner.dropped, rows }
+    }
+
+    pub fn get(&self, seq: u64) -> Option<Entry> {
+        let inner = self.lock();
+        let first = inner.entries.front()?.seq;
+        inner.entries.get(seq.checked_sub(first)? as usize).cloned()
+    }
+
+    pub fn clear(&self) {
+        let mut inner = self.lock();
+        let next_seq = inner.next_seq;
+        *inner = Inner { next_seq, ..Inner::default() };
+    }
+
+    /// All entries with their kept payloads, as a JSON document.
+    pub fn export(&self) -> String {
+        let inner = self.lock();
+        let doc = serde_json::json!({
+            "kolokol_call_log": 1,
+            "dropped": inner.dropped,
+            "entries": inner.entries,
+        });
+        serde_json::to_string_pretty(&doc).unwrap_or_default()
+    }
+
+    pub fn len(&self) -> (usize, u64) {
+        let inner = self.lock();
+        (inner.entries.len(), inner.dropped)
+    }
+}
+
+fn preview(e: &Entry) -> Row {
+    let (p, cut_now) = cut(&e.payload, PREVIEW);
+    Row {
+        seq: e.seq,
+        at_ms: e.at_ms,
+        source: e.source.clone(),
+        method: e.method.clone(),
+        payload: p.to_owned(),
+        payload_bytes: e.payload_bytes,
+        payload_cut: e.payload_cut || cut_now,
+        outcome: e.outcome,
+        id: e.id.clone(),
+        channels: e.channels.clone(),
+        warnings: e.notification.as_ref().map(|n| n.warnings.clone()).unwrap_or_default(),
+        refusal: e.refusal.clone(),
+        toast: e.toast.clone(),
+    }
+}
+
+/// At most `max` bytes, on a character boundary.
+fn cut(s: &str, max: usize) -> (&str, bool) {
+    if s.len() <= max {
+        return (s, false);
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    (&s[..end], true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::router::{Policy, Router};
+
+    fn log_calls(log: &CallLog, router: &Router, calls: &[(&str, &str)]) {
+        let source: Arc<str> = "kolokol://localhost/page/t.html".into();
+        let results = router.accept_batch(calls, None, Policy::default());
+        let entries: Vec<Call> = calls
+            .iter()
+            .zip(&results)
+            .map(|((m, p), r)| Call { source: &source, method: m, payload: p, result: r })
+            .collect();
+        log.record(&entries, 1_000);
+    }
+
+    #[test]
+    fn keeps_order_outcomes_and_filters() {
+        let (log, router) = (CallLog::default(), Router::default());
+        log_calls(
+            &log,
+            &router,
+            &[
+                ("show_message", r#"{"header":"h","text":"a"}"#),
+                ("add_error", r#"{"header":"only a header"}"#),
+                ("add_call", "[1]"),
+                ("nope", "{}"),
+            ],
+        );
+        let all = log.page(&Filter::default(), 0, 10);
+        assert_eq!((all.total, all.matching), (4, 4));
+        assert_eq!(all.rows.iter().map(|e| e.seq).collect::<Vec<_>>(), [0, 1, 2, 3]);
+        assert_eq!(all.rows[0].outcome, "accepted");
+        assert_eq!(all.rows[0].toast, None, "interface methods have no toast");
+        assert_eq!(all.rows[0].channels, ["overlay"]);
+        assert_eq!(all.rows[1].toast, Some(Toast::Failed("no toast channel".into())));
+        assert_eq!(all.rows[2].refusal.as_ref().unwrap().code, "not_object");
+        assert_eq!(all.rows[3].refusal.as_ref().unwrap().code, "unknown_method");
+
+        let refused = log.page(&Filter { outcome: Some("refused".into()), ..Filter::default() }, 0, 10);
+        assert_eq!(refused.rows.iter().map(|e| e.seq).collect::<Vec<_>>(), [2, 3]);
+        let warned = log.page(&Filter { outcome: Some("warnings".into()), ..Filter::default() }, 0, 10);
+        assert_eq!(warned.rows.iter().map(|e| e.seq).collect::<Vec<_>>(), [1], "a header without text warns");
+        let calls = log.page(&Filter { method: Some("add_call".into()), ..Filter::default() }, 0, 10);
+        assert_eq!(calls.matching, 1);
+        let text = log.page(&Filter { text: "ONLY A".into(), ..Filter::default() }, 0, 10);
+        assert_eq!(text.rows[0].seq, 1);
+        let offset = log.page(&Filter::default(), 3, 10);
+        assert_eq!((offset.matching, offset.rows.len(), offset.rows[0].seq), (4, 1, 3));
+    }
+
+    #[test]
+    fn toast_results_arrive_later() {
+        struct Fake;
+        impl crate::router::Channel for Fake {
+            fn name(&self) -> &'static str {
+                "toast"
+            }
+            fn deliver(&self, _: &Notification) {}
+        }
+        let log = CallLog::default();
+        let router = Router::new(None, vec![Arc::new(Fake)]);
+        log_calls(&log, &router, &[("add_call", r#"{"text":"c"}"#), ("add_error", r#"{"text":"e"}"#)]);
+        let rows = log.page(&Filter::default(), 0, 10).rows;
+        assert_eq!(rows[0].toast, Some(Toast::Pending));
+        assert!(log.set_toast(rows[0].id.as_deref().unwrap(), Toast::Sent));
+        assert!(log.set_toast(rows[1].id.as_deref().unwrap(), Toast::Coalesced));
+        assert!(!log.set_toast(rows[1].id.as_deref().unwrap(), Toast::Sent), "a result is taken once");
+        assert_eq!(log.get(0).unwrap().toast, Some(Toast::Sent));
+        assert_eq!(serde_json::to_value(log.get(1).unwrap()).unwrap()["toast"], "coalesced");
+    }
+
+    #[test]
+    fn big_payloads_are_cut_and_the_cap_drops_the_oldest() {
+        let (log, router) = (CallLog::default(), Router::default());
+        let big = format!(r#"{{"text":"{}"}}"#, "я".repeat(40_000));
+        log_calls(&log, &router, &[("show_message", &big)]);
+        let e = log.get(0).unwrap();
+        assert_eq!(e.refusal.as_ref().unwrap().code, "too_large");
+        assert!(e.payload_cut && e.payload.len() <= KEEP_PAYLOAD && e.payload_bytes == big.len());
+        let row = &log.page(&Filter::default(), 0, 1).rows[0];
+        assert!(row.payload.len() <= PREVIEW && row.payload_cut);
+
+        let source: Arc<str> = "p".into();
+        let r: Result<Accepted, Refusal> = Err(Refusal::new("rate_limited", "page", "x"));
+        let call = Call { source: &source, method: "show_message", payload: "{}", result: &r };
+        for _ in 0..(MAX_ENTRIES / 1000 + 1) {
+            let batch: Vec<Call> = (0..1000).map(|_| Call { ..call }).collect();
+            log.record(&batch, 0);
+        }
+        let (held, dropped) = log.len();
+        assert_eq!(held, MAX_ENTRIES);
+        assert_eq!(dropped, 1001);
+        assert_eq!(log.page(&Filter::default(), 0, 1).rows[0].seq, 1001);
+        assert_eq!(log.get(1001).unwrap().seq, 1001);
+        log.clear();
+        assert_eq!(log.len(), (0, 0));
+        log.record(&[call], 0);
+        assert_eq!(log.page(&Filter::default(), 0, 1).rows[0].seq, MAX_ENTRIES as u64 + 1001, "seqs never repeat");
+        let doc: serde_json::Value = serde_json::from_str(&log.export()).unwrap();
+        assert_eq!(doc["entries"].as_array().unwrap().len(), 1);
+    }
+}

@@ -1,0 +1,316 @@
+//! What the workspace can open (an http(s) address, a local HTML file, a
+//! widget folder), the recent list, and how a local target's files are served:
+//! only files inside its folder, with their MIME type. No Tauri here.
+
+use std::path::{Component, Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::manifest::{self, Problem};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Start,
+    Playground,
+    Url,
+    File,
+    Widget,
+}
+
+/// What the user asked to open, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Spec {
+    Url(Url),
+    /// A local HTML file (absolute).
+    File(PathBuf),
+    /// A widget folder (absolute).
+    Widget(PathBuf),
+}
+
+impl Spec {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Spec::Url(_) => Kind::Url,
+            Spec::File(_) => Kind::File,
+            Spec::Widget(_) => Kind::Widget,
+        }
+    }
+
+    /// The text that opens it again (the recent list, the toolbar).
+    pub fn input(&self) -> String {
+        match self {
+            Spec::Url(u) => u.to_string(),
+            Spec::File(p) | Spec::Widget(p) => p.display().to_string(),
+        }
+    }
+
+    pub fn title(&self) -> String {
+        match self {
+            Spec::Url(u) => u.host_str().map_or_else(|| u.to_string(), |h| format!("{h}{}", u.path().trim_end_matches('/'))),
+            Spec::File(p) | Spec::Widget(p) => {
+                p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+            }
+        }
+    }
+}
+
+/// Reads what a user typed (toolbar, `kolokol open`): an http(s) address, a
+/// path to an .html file, or a widget folder (relative paths from `cwd`).
+pub fn parse(input: &str, cwd: &Path) -> Result<Spec, String> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Err("type an http(s) address, a path to an .html file or a widget folder".into());
+    }
+    let lower = input.to_ascii_lowercase();
+    let path = if lower.starts_with("file://") {
+        Url::parse(input)
+            .ok()
+            .and_then(|u| u.to_file_path().ok())
+            .ok_or_else(|| format!("{input:?} is not a file address this system can open"))?
+    } else if lower.contains("://") || lower.starts_with("javascript:") || lower.starts_with("data:") {
+        let url = Url::parse(input).map_err(|e| format!("{input:?} is not an address: {e}"))?;
+        crate::links::check_scheme(&url)?;
+        return Ok(Spec::Url(url));
+    } else if let Some(rest) = input.strip_prefix("~/") {
+        dirs::home_dir().ok_or("no home folder to expand ~ in")?.join(rest)
+    } else if lower.starts_with("localhost:") || lower.starts_with("127.0.0.1:") {
+        // A dev server typed without its scheme.
+        return Ok(Spec::Url(Url::parse(&format!("http://{input}")).map_err(|e| e.to_string())?));
+    } else {
+        cwd.join(input)
+    };
+    let path = path.canonicalize().map_err(|e| format!("{}: {e}", path.display()))?;
+    if path.is_dir() {
+        if path.join("manifest.json").is_file() || path.join("script.js").is_file() {
+            return Ok(Spec::Widget(path));
+        }
+        if path.join("index.html").is_file() {
+            return Ok(Spec::File(path.join("index.html")));
+        }
+        return Err(format!(
+            "{} is not a widget folder (no manifest.json or script.js) and has no index.html",
+            path.display()
+        ));
+    }
+    if path.file_name().is_some_and(|n| n == "manifest.json" || n == "script.js") {
+        return Ok(Spec::Widget(path.parent().map(Path::to_path_buf).unwrap_or(path)));
+    }
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("html" | "htm" | "xhtml") => Ok(Spec::File(path)),
+        _ => Err(format!(
+            "{} cannot be opened: only .html files, widget folders and http(s) addresses",
+            path.display()
+        )),
+    }
+}
+
+/// What the workspace shows, as the workbench window sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    pub kind: Kind,
+    pub input: String,
+    pub url: String,
+    pub title: String,
+    pub problems: Vec<Problem>,
+    pub watching: bool,
+}
+
+/// The problems of a widget folder, as the host page and the toolbar show them.
+pub fn widget_check(folder: &Path) -> manifest::Checked {
+    manifest::check_folder(folder)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecentItem {
+    pub kind: Kind,
+    pub input: String,
+    pub title: String,
+    pub opened_ms: i64,
+}
+
+pub const RECENT: usize = 10;
+
+/// The recent list, newest first, kept in `recent.json`.
+pub struct Recent {
+    path: PathBuf,
+    items: std::sync::Mutex<Vec<RecentItem>>,
+}
+
+impl Recent {
+    pub fn load(data_dir: &Path) -> Recent {
+        let path = data_dir.join("recent.json");
+        let items = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+        Recent { path, items: std::sync::Mutex::new(items) }
+    }
+
+    pub fn list(&self) -> Vec<RecentItem> {
+        self.items.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn add(&self, spec: &Spec, now_ms: i64) -> Result<Vec<RecentItem>, String> {
+        let mut items = self.items.lock().unwrap_or_else(|e| e.into_inner());
+        let input = spec.input();
+        items.retain(|i| i.input != input);
+        items.insert(0, RecentItem { kind: spec.kind(), input, title: spec.title(), opened_ms: now_ms });
+        items.truncate(RECENT);
+        let tmp = self.path.with_extension("json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(&*items).map_err(|e| e.to_string())?)
+            .and_then(|()| std::fs::rename(&tmp, &self.path))
+            .map_err(|e| format!("cannot save the recent list: {e}"))?;
+        Ok(items.clone())
+    }
+}
+
+/// The file under `root` that `rel` (a URL path, percent-encoded) names, if
+/// it is inside `root` after resolving links. `None`: not found or outside.
+pub fn resolve_file(root: &Path, rel: &str) -> Option<PathBuf> {
+    let decoded = percent_decode(rel)?;
+    let mut path = root.to_path_buf();
+    for c in Path::new(decoded.trim_start_matches('/')).components() {
+        match c {
+            Component::Normal(p) => path.push(p),
+            Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    let real = path.canonicalize().ok()?;
+    let root = root.canonicalize().ok()?;
+    (real.starts_with(&root) && real.is_file()).then_some(real)
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    let s = String::from_utf8(out).ok()?;
+    (!s.contains('\0')).then_some(s)
+}
+
+pub fn mime(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("html" | "htm") => "text/html; charset=utf-8",
+        Some("xhtml") => "application/xhtml+xml",
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("json") => "application/json; charset=utf-8",
+        Some("twig" | "txt" | "md") => "text/plain; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("gif") => "image/gif",
+        Some("webp") => "image/webp",
+        Some("ico") => "image/x-icon",
+        Some("woff") => "font/woff",
+        Some("woff2") => "font/woff2",
+        Some("ttf") => "font/ttf",
+        Some("mp3") => "audio/mpeg",
+        Some("ogg") => "audio/ogg",
+        Some("wav") => "audio/wav",
+        Some("mp4") => "video/mp4",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The CSP of every page served from a local target: its own files, images
+/// and media from http(s), Kolokol's IPC, nothing else. `unsafe-eval` stays
+/// for widgets' template engines (underscore's `_.template`); inline script
+/// and inline event handlers are blocked.
+pub const TARGET_CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-eval'; \
+style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: http: https:; media-src 'self' http: https:; \
+connect-src 'self' ipc: http://ipc.localhost; font-src 'self' data:; object-src 'none'; frame-src 'none'; \
+base-uri 'self'; form-action 'none'";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree() -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        let w = d.path().join("my widget");
+        std::fs::create_dir_all(w.join("i18n")).unwrap();
+        std::fs::write(w.join("manifest.json"), "{}").unwrap();
+        std::fs::write(w.join("script.js"), "define([], function () {});").unwrap();
+        std::fs::write(w.join("i18n/ru.json"), "{}").unwrap();
+        std::fs::create_dir_all(d.path().join("site")).unwrap();
+        std::fs::write(d.path().join("site/index.html"), "<p>").unwrap();
+        std::fs::write(d.path().join("page.HTML"), "<p>").unwrap();
+        std::fs::write(d.path().join("notes.txt"), "x").unwrap();
+        std::fs::create_dir_all(d.path().join("empty")).unwrap();
+        std::fs::write(d.path().join("secret"), "s").unwrap();
+        d
+    }
+
+    #[test]
+    fn reads_what_people_type() {
+        let d = tree();
+        let root = d.path().canonicalize().unwrap();
+        let p = |s: &str| parse(s, d.path());
+        assert_eq!(p("https://example.amocrm.ru/leads").unwrap(), Spec::Url(Url::parse("https://example.amocrm.ru/leads").unwrap()));
+        assert_eq!(p("localhost:5173").unwrap(), Spec::Url(Url::parse("http://localhost:5173/").unwrap()));
+        assert_eq!(p("my widget").unwrap(), Spec::Widget(root.join("my widget")));
+        assert_eq!(p("./my widget/manifest.json").unwrap(), Spec::Widget(root.join("my widget")));
+        assert_eq!(p(&format!(" {}/page.HTML ", root.display())).unwrap(), Spec::File(root.join("page.HTML")));
+        let file_url = Url::from_file_path(root.join("page.HTML")).unwrap();
+        assert_eq!(p(file_url.as_str()).unwrap(), Spec::File(root.join("page.HTML")));
+        assert_eq!(p("site").unwrap(), Spec::File(root.join("site/index.html")));
+        for (bad, says) in [
+            ("", "type an http"),
+            ("javascript:alert(1)", "javascript"),
+            ("ftp://x.org/", "ftp"),
+            ("notes.txt", "only .html files"),
+            ("empty", "not a widget folder"),
+            ("missing.html", "missing.html"),
+        ] {
+            let e = p(bad).unwrap_err();
+            assert!(e.to_lowercase().contains(says), "{bad:?} → {e}");
+        }
+        assert_eq!(p("my widget").unwrap().title(), "my widget");
+        assert_eq!(p("https://a.b/c/").unwrap().title(), "a.b/c");
+    }
+
+    #[test]
+    fn serves_only_files_inside_the_folder() {
+        let d = tree();
+        let w = d.path().join("my widget");
+        assert!(resolve_file(&w, "/i18n/ru.json").is_some());
+        assert!(resolve_file(&w, "i18n%2Fru.json").is_some());
+        assert!(resolve_file(&d.path().join("site"), "index.html").is_some());
+        for bad in ["../secret", "/../secret", "i18n/../../secret", "%2e%2e/secret", "i18n", "nope.js", "%zz", "a%00b"] {
+            assert!(resolve_file(&w, bad).is_none(), "{bad}");
+        }
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(d.path().join("secret"), w.join("link")).unwrap();
+            assert!(resolve_file(&w, "link").is_none(), "a link out of the folder is not followed");
+        }
+        assert_eq!(mime(Path::new("a/script.JS")), "text/javascript; charset=utf-8");
+        assert_eq!(mime(Path::new("x")), "application/octet-stream");
+    }
+
+    #[test]
+    fn recent_list_is_newest_first_without_repeats() {
+        let d = tempfile::tempdir().unwrap();
+        let r = Recent::load(d.path());
+        for i in 0..12 {
+            r.add(&Spec::Url(Url::parse(&format!("https://h{i}.example/")).unwrap()), i).unwrap();
+        }
+        r.add(&Spec::Url(Url::parse("https://h5.example/").unwrap()), 99).unwrap();
+        let items = Recent::load(d.path()).list();
+        assert_eq!(items.len(), RECENT);
+        assert_eq!((items[0].title.as_str(), items[0].opened_ms), ("h5.example", 99));
+        assert_eq!(items.iter().filter(|i| i.title == "h5.example").count(), 1);
+        assert_eq!(items[1].title, "h11.example");
+    }
+}

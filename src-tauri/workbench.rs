@@ -1,0 +1,501 @@
+//! The widget workbench, Tauri side: opens targets in the workspace window,
+//! serves local targets (HTML files, widget folders with their host page)
+//! from the `kolokol:` scheme, reloads them when their files change, keeps
+//! the call log and feeds the workbench window. Decisions live in the
+//! Tauri-free `target`, `manifest`, `calllog`, `ratelimit` and `profile`.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde_json::json;
+use tauri::http::{header, Request, Response, StatusCode};
+use tauri::{AppHandle, Emitter, Manager, State, WebviewUrl, WebviewWindowBuilder};
+use url::Url;
+
+use crate::calllog::{CallLog, Entry, Filter, Page};
+use crate::profile::{Profile, ProfileStore};
+use crate::ratelimit::RateLimit;
+use crate::target::{self, Kind, Recent, RecentItem, Spec, Target};
+use crate::{api, manifest, AppState, WORKSPACE};
+
+pub const WORKBENCH: &str = "workbench";
+/// Rows sent with each `calllog-changed` (more than a tall window shows).
+const TAIL_ROWS: usize = 80;
+/// The URI scheme local targets are served from (its own origin, not the app's).
+pub const SCHEME: &str = "kolokol";
+
+type Watcher = notify::RecommendedWatcher;
+
+pub struct Workbench {
+    pub calls: CallLog,
+    pub limit: RateLimit,
+    pub recent: Recent,
+    pub profile: ProfileStore,
+    current: Mutex<Current>,
+    /// Bumped on every open and reload: cache-busting for the widget's files.
+    version: AtomicU64,
+    log_changed: AtomicBool,
+}
+
+#[derive(Default)]
+struct Current {
+    spec: Option<Spec>,
+    target: Option<Target>,
+    checked: Option<manifest::Checked>,
+    opened_ms: i64,
+    _watcher: Option<Watcher>,
+}
+
+impl Workbench {
+    pub fn new(data_dir: &Path) -> Workbench {
+        Workbench {
+            calls: CallLog::default(),
+            limit: RateLimit::default(),
+            recent: Recent::load(data_dir),
+            profile: ProfileStore::load(data_dir),
+            current: Mutex::default(),
+            version: AtomicU64::new(1),
+            log_changed: AtomicBool::new(false),
+        }
+    }
+
+    fn current(&self) -> std::sync::MutexGuard<'_, Current> {
+        self.current.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn target(&self) -> Option<Target> {
+        self.current().target.clone()
+    }
+}
+
+fn wb(app: &AppHandle) -> &Workbench {
+    &app.state::<AppState>().inner().workbench
+}
+
+/// An address in the `kolokol:` scheme (Windows and Android spell custom
+/// schemes as http://<scheme>.localhost).
+pub fn scheme_url(path: &str) -> Url {
+    let base = if cfg!(windows) { format!("http://{SCHEME}.localhost") } else { format!("{SCHEME}://localhost") };
+    Url::parse(&base).and_then(|b| b.join(path)).expect("a valid kolokol: address")
+}
+
+/// An address of the app's own pages (ui/).
+fn app_url(path: &str) -> Url {
+    let base = if cfg!(windows) { "http://tauri.localhost/" } else { "tauri://localhost/" };
+    Url::parse(base).and_then(|b| b.join(path)).expect("a valid app address")
+}
+
+/// May the workspace navigate there? Its own pages, local targets and the
+/// web; never file:, data:, javascript: and the like.
+pub fn may_navigate(url: &Url) -> bool {
+    match url.scheme() {
+        "http" | "https" => true,
+        "tauri" => true,
+        s if s == SCHEME => true,
+        "about" => url.as_str() == "about:blank",
+        _ => false,
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// Opens what the user asked for in the workspace and shows it.
+pub fn open(app: &AppHandle, spec: Spec) -> Result<Target, String> {
+    let wb = wb(app);
+    let opened_ms = now_ms();
+    wb.version.fetch_add(1, Ordering::SeqCst);
+    let (url, checked, watch) = match &spec {
+        Spec::Url(u) => {
+            crate::allow_remote(app, u).map_err(|e| e.to_string())?;
+            (u.clone(), None, None)
+        }
+        Spec::File(p) => {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let url = scheme_url("/page/").join(&encode_segment(&name)).map_err(|e| e.to_string())?;
+            (url, None, p.parent().map(|d| (d.to_path_buf(), false)))
+        }
+        Spec::Widget(p) => (scheme_url("/__kolokol/host.html"), Some(target::widget_check(p)), Some((p.clone(), true))),
+    };
+    let watcher = watch.and_then(|(dir, recursive)| match watch_folder(app, &dir, recursive) {
+        Ok(w) => Some(w),
+        Err(e) => {
+            tracing::warn!("cannot watch {} for changes: {e}", dir.display());
+            None
+        }
+    });
+    let target = Target {
+        kind: spec.kind(),
+        input: spec.input(),
+        url: url.to_string(),
+        title: checked.as_ref().and_then(|c| c.name.clone()).map_or_else(|| spec.title(), |n| format!("{} ({n})", spec.title())),
+        problems: checked.as_ref().map(|c| c.problems.clone()).unwrap_or_default(),
+        watching: watcher.is_some(),
+    };
+    *wb.current() = Current { spec: Some(spec.clone()), target: Some(target.clone()), checked, opened_ms, _watcher: watcher };
+    if let Err(e) = wb.recent.add(&spec, opened_ms) {
+        tracing::warn!("{e}");
+    }
+    navigate(app, url)?;
+    tracing::info!(kind = ?target.kind, input = %target.input, problems = target.problems.len(), "workspace target opened");
+    announce(app, &target);
+    Ok(target)
+}
+
+/// Shows one of Kolokol's own pages (start page, playground) in the workspace.
+fn open_builtin(app: &AppHandle, kind: Kind, page: &str, title: &str) -> Result<Target, String> {
+    let target =
+        Target { kind, input: String::new(), url: app_url(page).to_string(), title: title.into(), problems: vec![], watching: false };
+    *wb(app).current() = Current { target: Some(target.clone()), opened_ms: now_ms(), ..Current::default() };
+    navigate(app, app_url(page))?;
+    announce(app, &target);
+    Ok(target)
+}
+
+fn navigate(app: &AppHandle, url: Url) -> Result<(), String> {
+    let w = app.get_webview_window(WORKSPACE).ok_or("the workspace window is gone")?;
+    w.navigate(url).map_err(|e| e.to_string())?;
+    crate::show_workspace(app);
+    Ok(())
+}
+
+fn announce(app: &AppHandle, target: &Target) {
+    let _ = app.emit_to(WORKBENCH, "workbench-target", target);
+    crate::tray::refresh_recent(app);
+}
+
+fn encode_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Saving a file in the open folder reloads the target, once the events have
+/// been quiet for 150 ms (an editor's save is several events). Reads are not
+/// changes (serving the files must not reload them); version-control and
+/// dependency folders and editor backups are ignored.
+fn watch_folder(app: &AppHandle, dir: &Path, recursive: bool) -> Result<Watcher, String> {
+    use notify::{EventKind, RecursiveMode, Watcher as _};
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let root = dir.to_path_buf();
+    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        let Ok(event) = res else { return };
+        if matches!(event.kind, EventKind::Access(_) | EventKind::Other) {
+            return;
+        }
+        let relevant = event.paths.iter().any(|p| {
+            let rel = p.strip_prefix(&root).unwrap_or(p);
+            let name = rel.to_string_lossy();
+            !rel.components().any(|c| matches!(c.as_os_str().to_str(), Some(".git" | "node_modules" | ".idea" | ".vscode")))
+                && !name.ends_with('~')
+                && !name.ends_with(".swp")
+        });
+        if relevant {
+            let _ = tx.send(());
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    let mode = if recursive { RecursiveMode::Recursive } else { RecursiveMode::NonRecursive };
+    watcher.watch(dir, mode).map_err(|e| e.to_string())?;
+    let handle = app.clone();
+    let shown = dir.to_path_buf();
+    // Ends when the watcher (and with it the sender) is dropped.
+    std::thread::Builder::new()
+        .name("kolokol-watch".into())
+        .spawn(move || {
+            use std::sync::mpsc::RecvTimeoutError;
+            while rx.recv().is_ok() {
+                loop {
+                    match rx.recv_timeout(Duration::from_millis(150)) {
+                        Ok(()) => {}
+                        Err(RecvTimeoutError::Timeout) => break,
+                        Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                }
+                tracing::info!(dir = %shown.display(), "files changed: reloading the target");
+                reload(&handle);
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(watcher)
+}
+
+/// Reloads what the workspace shows. A widget is checked again and gets its
+/// `destroy` callback first (the host page's `__kolokolReload`).
+pub fn reload(app: &AppHandle) {
+    let wb = wb(app);
+    wb.version.fetch_add(1, Ordering::SeqCst);
+    let target = {
+        let mut cur = wb.current();
+        if let Some(Spec::Widget(dir)) = cur.spec.clone() {
+            let checked = target::widget_check(&dir);
+            if let Some(t) = cur.target.as_mut() {
+                t.problems = checked.problems.clone();
+            }
+            cur.checked = Some(checked);
+        }
+        cur.opened_ms = now_ms();
+        cur.target.clone()
+    };
+    if let Some(w) = app.get_webview_window(WORKSPACE) {
+        let _ = w.eval("typeof window.__kolokolReload === 'function' ? window.__kolokolReload() : location.reload()");
+    }
+    if let Some(t) = target {
+        let _ = app.emit_to(WORKBENCH, "workbench-target", t);
+    }
+}
+
+/// Answers the `kolokol:` scheme: the host page and its libraries under
+/// /__kolokol/, the open widget folder under /widget/, the open HTML file's
+/// folder under /page/. Nothing outside those folders.
+pub fn serve(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
+    let path = request.uri().path().to_owned();
+    let wb = wb(app);
+    let reply = |status: StatusCode, mime: &str, body: Vec<u8>| {
+        Response::builder()
+            .status(status)
+            .header(header::CONTENT_TYPE, mime)
+            .header(header::CACHE_CONTROL, "no-store")
+            .header("Content-Security-Policy", target::TARGET_CSP)
+            .header("X-Content-Type-Options", "nosniff")
+            .body(body)
+            .unwrap_or_default()
+    };
+    let not_found = |what: &str| reply(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", format!("{what}: not found").into_bytes());
+    if let Some(name) = path.strip_prefix("/__kolokol/") {
+        let asset: Option<(&str, &[u8])> = match name {
+            "host.html" => Some(("text/html; charset=utf-8", include_bytes!("host/host.html"))),
+            "host.js" => Some(("text/javascript; charset=utf-8", include_bytes!("host/host.js"))),
+            "host.css" => Some(("text/css; charset=utf-8", include_bytes!("host/host.css"))),
+            "require.js" => Some(("text/javascript; charset=utf-8", include_bytes!(concat!(env!("OUT_DIR"), "/vendor/require.js")))),
+            "jquery.js" => Some(("text/javascript; charset=utf-8", include_bytes!(concat!(env!("OUT_DIR"), "/vendor/jquery.js")))),
+            "underscore.js" => {
+                Some(("text/javascript; charset=utf-8", include_bytes!(concat!(env!("OUT_DIR"), "/vendor/underscore.js"))))
+            }
+            _ => None,
+        };
+        if let Some((mime, body)) = asset {
+            return reply(StatusCode::OK, mime, body.to_vec());
+        }
+        if name == "env.json" {
+            let cur = wb.current();
+            let Some(Spec::Widget(dir)) = &cur.spec else { return not_found("no widget folder is open") };
+            let checked = cur.checked.as_ref();
+            let env = json!({
+                "kind": "widget",
+                "folder": dir,
+                "manifest": checked.and_then(|c| c.manifest.clone()),
+                "problems": checked.map(|c| c.problems.clone()).unwrap_or_default(),
+                "code": checked.map(|c| c.code.clone()).unwrap_or_default(),
+                "profile": wb.profile.get(),
+                "widget_base": "/widget",
+                "opened_ms": cur.opened_ms,
+                "version": wb.version.load(Ordering::SeqCst),
+            });
+            return reply(StatusCode::OK, "application/json; charset=utf-8", env.to_string().into_bytes());
+        }
+        return not_found(&path);
+    }
+    let root = {
+        let cur = wb.current();
+        match (&cur.spec, path.split_once('/').map(|(_, r)| r).unwrap_or("")) {
+            (Some(Spec::Widget(dir)), rest) if rest.starts_with("widget/") => Some((dir.clone(), rest["widget/".len()..].to_owned())),
+            (Some(Spec::File(file)), rest) if rest.starts_with("page/") => {
+                file.parent().map(|d| (d.to_path_buf(), rest["page/".len()..].to_owned()))
+            }
+            _ => None,
+        }
+    };
+    let Some((dir, rel)) = root else { return not_found(&path) };
+    match target::resolve_file(&dir, &rel) {
+        Some(file) => match std::fs::read(&file) {
+            Ok(body) => reply(StatusCode::OK, target::mime(&file), body),
+            Err(e) => reply(StatusCode::INTERNAL_SERVER_ERROR, "text/plain; charset=utf-8", e.to_string().into_bytes()),
+        },
+        None => not_found(&path),
+    }
+}
+
+/// Calls from a page, in order, into the call log; the workbench window hears
+/// about it at most every 100 ms.
+pub fn record(app: &AppHandle, calls: &[crate::calllog::Call<'_>]) {
+    let wb = wb(app);
+    wb.calls.record(calls, now_ms());
+    log_changed(app);
+}
+
+pub fn log_changed(app: &AppHandle) {
+    if wb(app).log_changed.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let bench = wb(&app);
+        bench.log_changed.store(false, Ordering::SeqCst);
+        // The newest rows travel with the event: a workbench pinned to the
+        // bottom needs no request of its own while a page floods the log.
+        let tail = bench.calls.tail(TAIL_ROWS);
+        let _ = app.emit_to(
+            WORKBENCH,
+            "calllog-changed",
+            json!({ "total": tail.total, "dropped": tail.dropped, "tail": tail.rows }),
+        );
+    });
+}
+
+/// Opens (or raises) the workbench window, beside the workspace when there is room.
+pub fn show_window(app: &AppHandle) {
+    if let Some(w) = app.get_webview_window(WORKBENCH) {
+        let _ = w.unminimize();
+        let _ = w.show();
+        let _ = w.set_focus();
+        return;
+    }
+    let mut builder = WebviewWindowBuilder::new(app, WORKBENCH, WebviewUrl::App("workbench.html".into()))
+        .title("Kolokol — Workbench")
+        .inner_size(620.0, 760.0);
+    if let Some(ws) = app.get_webview_window(WORKSPACE) {
+        if let (Ok(pos), Ok(size), Ok(scale)) = (ws.outer_position(), ws.outer_size(), ws.scale_factor()) {
+            let pos = pos.to_logical::<f64>(scale);
+            let size = size.to_logical::<f64>(scale);
+            builder = builder.position(pos.x + size.width + 8.0, pos.y);
+        }
+    }
+    if let Err(e) = builder.build() {
+        tracing::warn!("cannot open the workbench window: {e}");
+    }
+}
+
+// ---- commands of the workbench window (capabilities/workbench.json) ----
+
+#[derive(serde::Serialize)]
+pub struct WorkbenchState {
+    target: Option<Target>,
+    recent: Vec<RecentItem>,
+    profile: Profile,
+}
+
+#[tauri::command]
+pub fn workbench_state(state: State<'_, AppState>) -> WorkbenchState {
+    let wb = &state.workbench;
+    WorkbenchState { target: wb.target(), recent: wb.recent.list(), profile: wb.profile.get() }
+}
+
+#[tauri::command]
+pub async fn workbench_open(app: AppHandle, input: String) -> Result<Target, String> {
+    let cwd = dirs::home_dir().unwrap_or_else(|| PathBuf::from("/"));
+    open(&app, target::parse(&input, &cwd)?)
+}
+
+/// A native file or folder picker, then opens the choice; `None` when cancelled.
+#[tauri::command]
+pub async fn workbench_pick(app: AppHandle, folder: bool) -> Result<Option<Target>, String> {
+    use tauri_plugin_dialog::DialogExt;
+    let dialog = app.dialog().file();
+    let picked = if folder {
+        dialog.set_title("Open a widget folder").blocking_pick_folder()
+    } else {
+        dialog.set_title("Open an HTML file").add_filter("HTML", &["html", "htm"]).blocking_pick_file()
+    };
+    let Some(path) = picked.and_then(|p| p.into_path().ok()) else { return Ok(None) };
+    open(&app, target::parse(&path.to_string_lossy(), Path::new("/"))?).map(Some)
+}
+
+#[tauri::command]
+pub fn workbench_reload(app: AppHandle) {
+    reload(&app);
+}
+
+#[tauri::command]
+pub fn workbench_playground(app: AppHandle) -> Result<Target, String> {
+    open_builtin(&app, Kind::Playground, "playground.html", "Playground")
+}
+
+#[tauri::command]
+pub fn workbench_start_page(app: AppHandle) -> Result<Target, String> {
+    open_builtin(&app, Kind::Start, "index.html", "Start page")
+}
+
+#[tauri::command]
+pub fn workbench_show_page(app: AppHandle) {
+    crate::show_workspace(&app);
+}
+
+#[tauri::command]
+pub async fn calllog_page(state: State<'_, AppState>, filter: Filter, offset: usize, limit: usize) -> Result<Page, String> {
+    Ok(state.workbench.calls.page(&filter, offset, limit.min(1_000)))
+}
+
+#[tauri::command]
+pub fn calllog_get(state: State<'_, AppState>, seq: u64) -> Option<Entry> {
+    state.workbench.calls.get(seq)
+}
+
+#[tauri::command]
+pub fn calllog_clear(app: AppHandle, state: State<'_, AppState>) {
+    state.workbench.calls.clear();
+    log_changed(&app);
+}
+
+/// Writes the whole log as JSON to `path`, or where a save dialog says.
+#[tauri::command]
+pub async fn calllog_export(app: AppHandle, path: Option<PathBuf>) -> Result<Option<PathBuf>, String> {
+    use tauri_plugin_dialog::DialogExt;
+    let path = match path {
+        Some(p) => p,
+        None => {
+            let picked = app
+                .dialog()
+                .file()
+                .set_title("Export the call log")
+                .set_file_name("kolokol-calls.json")
+                .add_filter("JSON", &["json"])
+                .blocking_save_file();
+            match picked.and_then(|p| p.into_path().ok()) {
+                Some(p) => p,
+                None => return Ok(None),
+            }
+        }
+    };
+    let text = wb(&app).calls.export();
+    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(Some(path))
+}
+
+/// Sends a logged call again through the workspace page's own
+/// `APP.notifications`, so it is drawn, routed and logged like the first time.
+#[tauri::command]
+pub fn calllog_resend(app: AppHandle, state: State<'_, AppState>, seq: u64) -> Result<(), String> {
+    let e = state.workbench.calls.get(seq).ok_or("that entry is no longer in the log")?;
+    if api::Method::parse(&e.method).is_none() {
+        return Err(format!("{:?} is not an APP.notifications method; nothing to re-send", e.method));
+    }
+    if e.payload_cut {
+        return Err(format!("only the first {} bytes of this payload were kept; it cannot be re-sent", e.payload.len()));
+    }
+    // Both values go in as JSON string literals and are parsed as data.
+    let method = serde_json::to_string(&e.method).map_err(|e| e.to_string())?;
+    let payload = serde_json::to_string(&e.payload).map_err(|e| e.to_string())?;
+    let script = format!(
+        "(function () {{ try {{ window.APP.notifications[{method}](JSON.parse({payload})); }} \
+         catch (e) {{ console.warn('[Kolokol] re-send failed', e); }} }})();"
+    );
+    let w = app.get_webview_window(crate::WORKSPACE).ok_or("the workspace window is gone")?;
+    w.eval(&script).map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+pub fn profile_set(app: AppHandle, state: State<'_, AppState>, profile: Profile) -> Result<Profile, String> {
+    let saved = state.workbench.profile.set(profile)?;
+    if matches!(state.workbench.current().spec, Some(Spec::Widget(_))) {
+        reload(&app);
+    }
+    Ok(saved)
+}
