@@ -344,8 +344,14 @@ async fn wait_until_async(app: &App, not: fantoccini::wd::WindowHandle) -> fanto
 async fn language_setting_switches_the_tray_and_toasts() {
     require_dunst();
     let app = App::start(&[]).await;
-    // The start page's own control, as a person would use it.
+    // The workbench's own control, as a person would reach it: tray → Workbench.
+    let name = tray_bus_name(status(&app)["pid"].as_u64().unwrap());
+    assert_eq!(click_tray_item(&name, "Workbench"), "Workbench (call log, settings)");
+    let workspace = app.client.window().await.unwrap();
+    app.client.switch_to_window(app.other_window(&workspace).await).await.unwrap();
+    app.client.wait().for_element(fantoccini::Locator::Id("language")).await.unwrap();
     app.js("const s = document.getElementById('language'); s.value = 'ru'; s.dispatchEvent(new Event('change')); return null;").await;
+    app.client.switch_to_window(workspace).await.unwrap();
     wait_until("Russian settings saved", || {
         std::fs::read_to_string(app.data_dir.path().join("settings.json")).ok().filter(|s| s.contains("\"language\": \"ru\"")).map(|_| ())
     });

@@ -282,8 +282,8 @@ return {
     app.stop().await;
 }
 
-/// Pages reach the notifications commands and nothing else: a remote page not
-/// even the settings, Kolokol's own page not the opener or window commands.
+/// Pages in the workspace reach the notifications commands and nothing else:
+/// remote pages and Kolokol's own start page alike.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_reach_only_the_notification_commands() {
     const PROBE: &str = r#"
@@ -317,10 +317,13 @@ return [getComputedStyle(h).display, p.getBoundingClientRect().width > 100, getC
     assert_eq!(shown, json!(["block", true, "14px"]));
     app.stop().await;
 
+    // Kolokol's own start page is no different: the workspace hosts untrusted
+    // pages (local files and widgets are "local" to Tauri too), so the
+    // settings live in the workbench window.
     let app = App::start(&[]).await;
     let local = app.js(PROBE).await;
-    assert_eq!((local["notify"].as_str(), local["get_settings"].as_str()), (Some("allowed"), Some("allowed")), "{local}");
-    for cmd in ["opener", "open_path", "window_close", "app_version", "open_foreign_link"] {
+    assert_eq!(local["notify"].as_str(), Some("allowed"), "{local}");
+    for cmd in ["get_settings", "set_settings", "opener", "open_path", "window_close", "app_version", "open_foreign_link"] {
         assert!(local[cmd].as_str().unwrap().starts_with("refused"), "start page reached {cmd}: {local}");
     }
     app.stop().await;
@@ -377,7 +380,7 @@ return [[...r.querySelectorAll('.popup [data-part=header]')].map((h) => h.textCo
 
 /// Links open in the user's browser through the real xdg-open (here the
 /// default browser is a script that records what it was given): relative links against the account
-/// address saved on the start page, card and recording of a call, links inside
+/// address saved in the workbench window, card and recording of a call, links inside
 /// the text; never a dropped scheme.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn links_open_in_the_browser() {
@@ -401,8 +404,10 @@ async fn links_open_in_the_browser() {
         "[Default Applications]\nx-scheme-handler/http=kolokol-test-browser.desktop\nx-scheme-handler/https=kolokol-test-browser.desktop\n",
     )
     .unwrap();
+    // A local page: the workbench window comes along, where the settings are.
+    let page = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plain.html");
     let app = support::App::start_env(
-        &[],
+        &["open", page.to_str().unwrap()],
         &[
             ("BROWSER", browser.to_str().unwrap()),
             ("XDG_CONFIG_HOME", config.to_str().unwrap()),
@@ -411,11 +416,16 @@ async fn links_open_in_the_browser() {
     )
     .await;
 
-    // The account address, typed into the start page's settings form.
-    let input = app.client.find(fantoccini::Locator::Id("account")).await.unwrap();
+    // The account address, typed into the workbench's settings form.
+    let workspace = app.client.window().await.unwrap();
+    let bench = app.other_window(&workspace).await;
+    app.client.switch_to_window(bench).await.unwrap();
+    app.js("document.querySelector('[data-tab=settings], #tab-settings')?.click(); return null;").await;
+    let input = app.client.wait().for_element(fantoccini::Locator::Id("account")).await.unwrap();
     input.send_keys("example.amocrm.ru").await.unwrap();
     app.client.find(fantoccini::Locator::Css("#settings button[type=submit]")).await.unwrap().click().await.unwrap();
     app.wait_for("document.getElementById('account').value === 'https://example.amocrm.ru'").await;
+    app.client.switch_to_window(workspace).await.unwrap();
     let saved = std::fs::read_to_string(app.data_dir.path().join("settings.json")).unwrap();
     assert!(saved.contains("\"account_url\": \"https://example.amocrm.ru\""), "{saved}");
 
@@ -460,6 +470,6 @@ return null;")).await;
         ]
     );
     let href = app.client.execute("return location.href", vec![]).await.unwrap();
-    assert!(href.as_str().unwrap().starts_with("tauri://localhost"), "the workspace navigated: {href}");
+    assert!(href.as_str().unwrap().starts_with("kolokol://localhost/page/plain.html"), "the workspace navigated: {href}");
     app.stop().await;
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 mod support;
 
 use kolokol_lib::api::{self, Method, Notification};
-use kolokol_lib::toast::{Labels, ToastAction, ToastHealth, Toasts};
+use kolokol_lib::toast::{Delivery, Labels, ToastAction, ToastHealth, Toasts};
 use serde_json::{json, Value};
 use url::Url;
 
@@ -161,7 +161,11 @@ fn call_and_error_toasts_reach_dunst_with_their_urgency() {
     let (toasts, _actions) = start();
     let sent = std::sync::Arc::new(Mutex::new(Vec::new()));
     let hook = sent.clone();
-    toasts.set_sent_hook(move |id, at| hook.lock().unwrap().push((id.to_owned(), at)));
+    toasts.set_delivery_hook(move |id, d| {
+        if let Delivery::Sent(at) = d {
+            hook.lock().unwrap().push((id.to_owned(), at));
+        }
+    });
     let h = wait_available(&toasts);
     assert!(h.server.as_deref().unwrap_or_default().starts_with("dunst"), "{h:?}");
 

@@ -193,6 +193,18 @@ impl App {
         }
     }
 
+    /// The handle of a window other than `not` (the workbench, the history), once there is one.
+    pub async fn other_window(&self, not: &fantoccini::wd::WindowHandle) -> fantoccini::wd::WindowHandle {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(h) = self.client.windows().await.unwrap().into_iter().find(|h| h != not) {
+                return h;
+            }
+            assert!(Instant::now() < deadline, "no second window opened");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Every popup in the overlay, newest first.
     pub async fn popups(&self) -> Vec<Value> {
         let v = self.js(POPUPS_JS).await;
