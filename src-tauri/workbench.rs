@@ -131,7 +131,7 @@ pub fn open(app: &AppHandle, spec: Spec) -> Result<Target, String> {
         kind: spec.kind(),
         input: spec.input(),
         url: url.to_string(),
-        title: checked.as_ref().and_then(|c| c.name.clone()).map_or_else(|| spec.title(), |n| format!("{} ({n})", spec.title())),
+        title: spec.title(),
         problems: checked.as_ref().map(|c| c.problems.clone()).unwrap_or_default(),
         watching: watcher.is_some(),
     };

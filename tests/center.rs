@@ -401,3 +401,21 @@ async fn start_at_login_from_the_tray() {
     wait_until("the check mark cleared", || (status(&app)["channels"]["tray"]["start_at_login"] == json!(false)).then_some(()));
     app.stop().await;
 }
+
+/// The tray's "Open recent" lists what the workspace opened and opens it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tray_recent_reopens_a_target() {
+    let widget = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/widget");
+    let app = App::start(&["open", widget.to_str().unwrap()]).await;
+    app.wait_for("!!window.__kolokolHost && __kolokolHost.ready").await;
+    // Somewhere else: the start page, from the workbench.
+    let workspace = app.client.window().await.unwrap();
+    app.client.switch_to_window(app.other_window(&workspace).await).await.unwrap();
+    app.js("await window.__TAURI_INTERNALS__.invoke('workbench_start_page'); return null;").await;
+    app.client.switch_to_window(workspace).await.unwrap();
+    app.wait_for("location.protocol === 'tauri:' && document.readyState === 'complete'").await;
+    let name = tray_bus_name(status(&app)["pid"].as_u64().unwrap());
+    assert_eq!(click_tray_item(&name, "widget"), "widget");
+    app.wait_for("location.href.startsWith('kolokol://localhost/__kolokol/host.html') && !!window.__kolokolHost && __kolokolHost.ready && window.sampleCallbacks.includes('init')").await;
+    app.stop().await;
+}

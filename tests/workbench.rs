@@ -66,6 +66,13 @@ async fn log_rows(app: &App, filter: Value) -> Value {
     page["ok"].clone()
 }
 
+/// A screenshot of the current window, for people to look at (its path is printed).
+async fn shot(app: &App, name: &str) {
+    let path = std::env::temp_dir().join(name);
+    std::fs::write(&path, app.client.screenshot().await.unwrap()).unwrap();
+    eprintln!("screenshot: {}", path.display());
+}
+
 const HOST: &str = "return { lifecycle: __kolokolHost.lifecycle.map((l) => [l.callback, l.result]), order: window.sampleCallbacks,
   errors: __kolokolHost.errors, problems: __kolokolHost.problems, init_ms: __kolokolHost.initCalledAt - __kolokolHost.openedMs,
   area: APP.getWidgetsArea(), entity: APP.getBaseEntity(), user: APP.constant('user').name, results: window.sampleResults,
@@ -124,6 +131,10 @@ return [getComputedStyle(h).display, getComputedStyle(h).visibility, !!p && p.ge
         assert!(Instant::now() < deadline, "toast results: {toasts:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    shot(&app, "kolokol-workbench.png").await;
+    app.client.switch_to_window(workspace.clone()).await.unwrap();
+    shot(&app, "kolokol-widget-host.png").await;
+    app.client.switch_to_window(bench.clone()).await.unwrap();
     // Filters in the panel.
     app.js("const s = document.getElementById('calls-filter-method'); s.value = 'add_call'; s.dispatchEvent(new Event('change')); return null;")
         .await;
