@@ -42,6 +42,7 @@ pub struct Strings {
     pub start_at_login: &'static str,
     pub quit: &'static str,
     pub workbench: &'static str,
+    pub workbench_window: &'static str,
     pub recent: &'static str,
     pub nothing_yet: &'static str,
 }
@@ -55,6 +56,7 @@ pub fn strings(lang: Lang) -> &'static Strings {
             start_at_login: "Start at login",
             quit: "Quit",
             workbench: "Workbench (call log, settings)",
+            workbench_window: "Workbench",
             recent: "Open recent",
             nothing_yet: "Nothing opened yet",
         },
@@ -65,6 +67,7 @@ pub fn strings(lang: Lang) -> &'static Strings {
             start_at_login: "Запускать при входе в систему",
             quit: "Выход",
             workbench: "Верстак (журнал вызовов, настройки)",
+            workbench_window: "Верстак",
             recent: "Недавние",
             nothing_yet: "Пока ничего не открывали",
         },

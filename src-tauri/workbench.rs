@@ -358,8 +358,9 @@ pub fn show_window(app: &AppHandle) {
         let _ = w.set_focus();
         return;
     }
+    let lang = crate::i18n::Lang::from_setting(&app.state::<AppState>().settings.get().language);
     let mut builder = WebviewWindowBuilder::new(app, WORKBENCH, WebviewUrl::App("workbench.html".into()))
-        .title("Kolokol — Workbench")
+        .title(format!("Kolokol — {}", crate::i18n::strings(lang).workbench_window))
         .inner_size(620.0, 760.0);
     if let Some(ws) = app.get_webview_window(WORKSPACE) {
         if let (Ok(pos), Ok(size), Ok(scale)) = (ws.outer_position(), ws.outer_size(), ws.scale_factor()) {

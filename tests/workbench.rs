@@ -337,3 +337,39 @@ async fn a_hostile_page_is_contained_and_the_app_stays_responsive() {
     assert_eq!(after, json!(true));
     app.stop().await;
 }
+
+/// The playground: the reference examples sent by hand, a syntax error shown
+/// with its position, a raw non-object refused by Kolokol and logged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_playground_sends_any_payload_by_hand() {
+    let app = App::start(&["open", fixture("plain.html").to_str().unwrap()]).await;
+    let (workspace, bench) = windows(&app).await;
+    app.client.switch_to_window(bench.clone()).await.unwrap();
+    let opened = invoke(&app, "workbench_playground", json!({})).await;
+    assert_eq!(opened["ok"]["kind"], "playground", "{opened}");
+    app.client.switch_to_window(workspace).await.unwrap();
+    wait_long(&app, "location.pathname === '/playground.html' && !!document.querySelector('#pg-add_call .pg-send')", 20).await;
+    let prefilled = app.js("return JSON.parse(document.querySelector('#pg-add_call .pg-payload').value);").await;
+    assert_eq!(prefilled["from"], "Петрова Анна", "the reference page's example: {prefilled}");
+    app.js("document.querySelector('#pg-add_call .pg-send').click(); return null;").await;
+    app.wait_for("/→|id/.test(document.querySelector('#pg-add_call .pg-result').textContent)").await;
+    // A syntax error: shown with line and column, nothing sent.
+    app.js("const f = document.getElementById('pg-show_message'); f.querySelector('.pg-payload').value = '{\\n  \"text\": \"a\",\\n}';
+f.querySelector('.pg-send').click(); return null;").await;
+    app.wait_for("/3/.test(document.querySelector('#pg-show_message .pg-error').textContent)").await;
+    // Raw mode: a string goes as it is and Kolokol refuses it.
+    app.js("const f = document.getElementById('pg-show_message'); const r = f.querySelector('.pg-raw'); r.checked = true; r.dispatchEvent(new Event('change'));
+f.querySelector('.pg-payload').value = 'just text'; f.querySelector('.pg-send').click(); return null;").await;
+    app.wait_for("/not_object/.test(document.querySelector('#pg-show_message .pg-result').textContent)").await;
+    app.client.switch_to_window(bench).await.unwrap();
+    let rows = log_rows(&app, json!({})).await;
+    let got: Vec<(String, String)> = rows["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["method"].as_str().unwrap().to_owned(), r["outcome"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(got, [("add_call".into(), "accepted".into()), ("show_message".into(), "refused".into())], "{rows:#}");
+    assert!(rows["rows"][0]["source"].as_str().unwrap().ends_with("/playground.html"));
+    app.stop().await;
+}
