@@ -25,7 +25,7 @@ pub(crate) mod tray;
 pub(crate) mod workbench;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -49,7 +49,8 @@ pub struct AppState {
     changed: std::sync::Mutex<Option<Option<i64>>>,
     started: Instant,
     page_loaded: AtomicBool,
-    remote_grants: AtomicUsize,
+    /// Origins granted the notifications API (each once).
+    remote_grants: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl AppState {
@@ -219,7 +220,7 @@ pub fn run() {
         changed: std::sync::Mutex::new(None),
         started,
         page_loaded: AtomicBool::new(false),
-        remote_grants: AtomicUsize::new(0),
+        remote_grants: std::sync::Mutex::default(),
     };
     // What to open: resolved against this folder now; a bad one is refused before anything starts.
     let open = match &args.open {
@@ -614,8 +615,15 @@ fn open_target(app: &AppHandle, spec: target::Spec, minimized: bool) -> Result<(
 
 /// A page the user opened may call the notifications commands, nothing else.
 pub(crate) fn allow_remote<R: Runtime>(app: &AppHandle<R>, url: &Url) -> tauri::Result<()> {
-    let n = app.state::<AppState>().remote_grants.fetch_add(1, Ordering::SeqCst);
     let pattern = format!("{}/*", url.origin().ascii_serialization());
+    let state = app.state::<AppState>();
+    let n = {
+        let mut granted = state.remote_grants.lock().unwrap_or_else(|e| e.into_inner());
+        if !granted.insert(pattern.clone()) {
+            return Ok(());
+        }
+        granted.len()
+    };
     tracing::info!(%pattern, "granting the notifications API to an opened origin");
     app.add_capability(
         CapabilityBuilder::new(format!("opened-origin-{n}"))

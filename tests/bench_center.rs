@@ -193,8 +193,22 @@ fn click_history(pid: u64) {
         let n = c.next()?;
         (c.next()? == pid.to_string()).then(|| n.to_owned())
     }) {
+        // The item labelled "History…", wherever the menu has it.
+        let menu = format!("{path}/Menu");
+        let layout = Command::new("timeout")
+            .args(["2", "busctl", "--user", "call", "--", &name, &menu, "com.canonical.dbusmenu", "GetLayout", "iias", "0", "-1", "0"])
+            .output()
+            .unwrap();
+        let layout = String::from_utf8_lossy(&layout.stdout).into_owned();
+        let Some(id) = layout
+            .split("(ia{sv}av) ")
+            .find(|chunk| chunk.contains("\"label\" s \"History"))
+            .and_then(|chunk| chunk.split_whitespace().next().map(str::to_owned))
+        else {
+            continue;
+        };
         let ok = Command::new("timeout")
-            .args(["2", "busctl", "--user", "call", "--", &name, &format!("{path}/Menu"), "com.canonical.dbusmenu", "Event", "isvu", "3", "clicked", "s", "", "0"])
+            .args(["2", "busctl", "--user", "call", "--", &name, &menu, "com.canonical.dbusmenu", "Event", "isvu", &id, "clicked", "s", "", "0"])
             .output()
             .unwrap()
             .status
