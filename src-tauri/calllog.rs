@@ -45,8 +45,13 @@ impl Serialize for Toast {
     }
 }
 
+/// One logged call as a list shows it (a page of the log carries these,
+/// with the payload cut to a preview). No normalised notification: under a
+/// flood the workbench reads pages many times a second, and big IPC answers
+/// stall WebKitGTK (measured: ~1 s freezes of every page of the app with 40
+/// full entries per answer, none with rows).
 #[derive(Debug, Clone, Serialize)]
-pub struct Entry {
+pub struct Row {
     pub seq: u64,
     pub at_ms: i64,
     /// The page's address, or "cli" for `kolokol send`.
@@ -62,12 +67,21 @@ pub struct Entry {
     pub route: Option<Route>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub channels: Vec<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub notification: Option<Box<Notification>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refusal: Option<Refusal>,
     /// `None` for methods that have no toast.
     pub toast: Option<Toast>,
+}
+
+/// One logged call whole: its row and, when accepted, the normalised notification.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    #[serde(flatten)]
+    pub row: Row,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notification: Option<Box<Notification>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -80,14 +94,14 @@ pub struct Filter {
 }
 
 impl Filter {
-    fn matches(&self, e: &Entry) -> bool {
+    fn matches(&self, e: &Row) -> bool {
         if self.method.as_deref().is_some_and(|m| !m.is_empty() && m != e.method) {
             return false;
         }
         let ok = match self.outcome.as_deref().unwrap_or("all") {
             "accepted" => e.outcome == "accepted",
             "refused" => e.outcome == "refused",
-            "warnings" => e.notification.as_ref().is_some_and(|n| !n.warnings.is_empty()),
+            "warnings" => !e.warnings.is_empty(),
             _ => true,
         };
         ok && (self.text.is_empty() || {
@@ -97,31 +111,6 @@ impl Filter {
                 || e.refusal.as_ref().is_some_and(|r| r.message.to_lowercase().contains(&t) || r.code.contains(&t))
         })
     }
-}
-
-/// An entry as a list shows it: no normalised notification, the payload cut
-/// to a preview. Kept small on purpose: under a flood the workbench fetches
-/// pages many times a second, and big IPC answers stall WebKitGTK (measured:
-/// ~1 s freezes of every page with 40 full entries per answer, none with rows).
-#[derive(Debug, Clone, Serialize)]
-pub struct Row {
-    pub seq: u64,
-    pub at_ms: i64,
-    pub source: Arc<str>,
-    pub method: String,
-    pub payload: String,
-    pub payload_bytes: usize,
-    pub payload_cut: bool,
-    pub outcome: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub channels: Vec<&'static str>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<Warning>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refusal: Option<Refusal>,
-    pub toast: Option<Toast>,
 }
 
 #[derive(Debug, Serialize)]
@@ -169,7 +158,7 @@ impl CallLog {
             let (payload, payload_cut) = cut(c.payload, KEEP_PAYLOAD);
             let seq = inner.next_seq;
             inner.next_seq += 1;
-            let mut e = Entry {
+            let mut e = Row {
                 seq,
                 at_ms: now_ms,
                 source: c.source.clone(),
@@ -181,10 +170,11 @@ impl CallLog {
                 id: None,
                 route: None,
                 channels: Vec::new(),
-                notification: None,
+                warnings: Vec::new(),
                 refusal: None,
                 toast: None,
             };
+            let mut notification = None;
             match c.result {
                 Ok(a) => {
                     e.outcome = "accepted";
@@ -201,19 +191,20 @@ impl CallLog {
                             Toast::Failed("no toast channel".into())
                         });
                     }
+                    e.warnings = a.notification.warnings.clone();
                     // The raw payload is already kept as text.
-                    e.notification = Some(Box::new(Notification { payload: serde_json::Value::Null, ..a.notification.clone() }));
+                    notification = Some(Box::new(Notification { payload: serde_json::Value::Null, ..a.notification.clone() }));
                 }
                 Err(r) => e.refusal = Some(r.clone()),
             }
             inner.bytes += e.payload.len();
-            inner.entries.push_back(e);
+            inner.entries.push_back(Entry { row: e, notification });
         }
         while inner.entries.len() > MAX_ENTRIES || inner.bytes > MAX_BYTES {
             let Some(old) = inner.entries.pop_front() else { break };
-            inner.bytes -= old.payload.len();
+            inner.bytes -= old.row.payload.len();
             inner.dropped += 1;
-            if let Some(id) = &old.id {
+            if let Some(id) = &old.row.id {
                 inner.awaiting.remove(id);
             }
         }
@@ -224,10 +215,10 @@ impl CallLog {
     pub fn set_toast(&self, id: &str, toast: Toast) -> bool {
         let mut inner = self.lock();
         let Some(seq) = inner.awaiting.remove(id) else { return false };
-        let first = inner.entries.front().map_or(0, |e| e.seq);
+        let first = inner.entries.front().map_or(0, |e| e.row.seq);
         match inner.entries.get_mut((seq - first) as usize) {
-            Some(e) if e.seq == seq => {
-                e.toast = Some(toast);
+            Some(e) if e.row.seq == seq => {
+                e.row.toast = Some(toast);
                 true
             }
             _ => false,
@@ -247,7 +238,7 @@ impl CallLog {
             matching = inner.entries.len();
             rows.extend(inner.entries.iter().skip(offset).take(limit).map(preview));
         } else {
-            for e in inner.entries.iter().filter(|e| filter.matches(e)) {
+            for e in inner.entries.iter().filter(|e| filter.matches(&e.row)) {
                 if matching >= offset && rows.len() < limit {
                     rows.push(preview(e));
                 }
@@ -267,7 +258,7 @@ impl CallLog {
 
     pub fn get(&self, seq: u64) -> Option<Entry> {
         let inner = self.lock();
-        let first = inner.entries.front()?.seq;
+        let first = inner.entries.front()?.row.seq;
         inner.entries.get(seq.checked_sub(first)? as usize).cloned()
     }
 
@@ -295,22 +286,13 @@ impl CallLog {
 }
 
 fn preview(e: &Entry) -> Row {
-    let (p, cut_now) = cut(&e.payload, PREVIEW);
-    Row {
-        seq: e.seq,
-        at_ms: e.at_ms,
-        source: e.source.clone(),
-        method: e.method.clone(),
-        payload: p.to_owned(),
-        payload_bytes: e.payload_bytes,
-        payload_cut: e.payload_cut || cut_now,
-        outcome: e.outcome,
-        id: e.id.clone(),
-        channels: e.channels.clone(),
-        warnings: e.notification.as_ref().map(|n| n.warnings.clone()).unwrap_or_default(),
-        refusal: e.refusal.clone(),
-        toast: e.toast.clone(),
+    let mut row = e.row.clone();
+    let end = cut(&row.payload, PREVIEW).0.len();
+    if end < row.payload.len() {
+        row.payload.truncate(end);
+        row.payload_cut = true;
     }
+    row
 }
 
 /// At most `max` bytes, on a character boundary.
@@ -329,6 +311,7 @@ fn cut(s: &str, max: usize) -> (&str, bool) {
 mod tests {
     use super::*;
     use crate::router::{Policy, Router};
+    use serde_json::json;
 
     fn log_calls(log: &CallLog, router: &Router, calls: &[(&str, &str)]) {
         let source: Arc<str> = "kolokol://localhost/page/t.html".into();
@@ -368,6 +351,9 @@ mod tests {
         assert_eq!(refused.rows.iter().map(|e| e.seq).collect::<Vec<_>>(), [2, 3]);
         let warned = log.page(&Filter { outcome: Some("warnings".into()), ..Filter::default() }, 0, 10);
         assert_eq!(warned.rows.iter().map(|e| e.seq).collect::<Vec<_>>(), [1], "a header without text warns");
+        let whole = serde_json::to_value(log.get(1).unwrap()).unwrap();
+        assert_eq!((whole["warnings"][0]["field"].clone(), whole["notification"]["header"].clone()), (json!("text"), json!("only a header")));
+        assert!(serde_json::to_value(&warned.rows[0]).unwrap().get("notification").is_none(), "rows stay slim");
         let calls = log.page(&Filter { method: Some("add_call".into()), ..Filter::default() }, 0, 10);
         assert_eq!(calls.matching, 1);
         let text = log.page(&Filter { text: "ONLY A".into(), ..Filter::default() }, 0, 10);
@@ -393,7 +379,7 @@ mod tests {
         assert!(log.set_toast(rows[0].id.as_deref().unwrap(), Toast::Sent));
         assert!(log.set_toast(rows[1].id.as_deref().unwrap(), Toast::Coalesced));
         assert!(!log.set_toast(rows[1].id.as_deref().unwrap(), Toast::Sent), "a result is taken once");
-        assert_eq!(log.get(0).unwrap().toast, Some(Toast::Sent));
+        assert_eq!(log.get(0).unwrap().row.toast, Some(Toast::Sent));
         assert_eq!(serde_json::to_value(log.get(1).unwrap()).unwrap()["toast"], "coalesced");
     }
 
@@ -402,7 +388,7 @@ mod tests {
         let (log, router) = (CallLog::default(), Router::default());
         let big = format!(r#"{{"text":"{}"}}"#, "я".repeat(40_000));
         log_calls(&log, &router, &[("show_message", &big)]);
-        let e = log.get(0).unwrap();
+        let e = log.get(0).unwrap().row;
         assert_eq!(e.refusal.as_ref().unwrap().code, "too_large");
         assert!(e.payload_cut && e.payload.len() <= KEEP_PAYLOAD && e.payload_bytes == big.len());
         let row = &log.page(&Filter::default(), 0, 1).rows[0];
@@ -419,7 +405,7 @@ mod tests {
         assert_eq!(held, MAX_ENTRIES);
         assert_eq!(dropped, 1001);
         assert_eq!(log.page(&Filter::default(), 0, 1).rows[0].seq, 1001);
-        assert_eq!(log.get(1001).unwrap().seq, 1001);
+        assert_eq!(log.get(1001).unwrap().row.seq, 1001);
         log.clear();
         assert_eq!(log.len(), (0, 0));
         log.record(&[call], 0);

@@ -325,8 +325,7 @@ pub fn run() {
         })
         .on_page_load(|webview, payload| {
             if payload.event() == tauri::webview::PageLoadEvent::Started {
-                // A page that loads anew gets a fresh call budget.
-                webview.state::<AppState>().workbench.limit.reset(webview.label());
+                webview.state::<AppState>().workbench.page_started(webview.label(), payload.url());
             }
             if payload.event() == tauri::webview::PageLoadEvent::Finished {
                 let state = webview.state::<AppState>();

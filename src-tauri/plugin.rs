@@ -42,7 +42,9 @@ async fn notify(app: AppHandle, webview: Webview, method: String, payload: Strin
 async fn handle(app: AppHandle, webview: Webview, calls: Vec<Call>) -> Result<Vec<Result<Accepted, Refusal>>, Refusal> {
     let take = app.state::<AppState>().workbench.limit.take(webview.label(), calls.len(), Instant::now());
     let allowed = take.allowed;
-    let source: Arc<str> = webview.url().map(|u| u.to_string()).unwrap_or_else(|_| webview.label().to_owned()).into();
+    let source: Arc<str> = app.state::<AppState>().workbench.page(webview.label()).unwrap_or_else(|| {
+        webview.url().map(|u| u.to_string()).unwrap_or_else(|_| webview.label().to_owned()).into()
+    });
     let worker = app.clone();
     let results = tauri::async_runtime::spawn_blocking(move || {
         let state = worker.state::<AppState>();

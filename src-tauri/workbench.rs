@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::json;
@@ -37,6 +37,9 @@ pub struct Workbench {
     /// Bumped on every open and reload: cache-busting for the widget's files.
     version: AtomicU64,
     log_changed: AtomicBool,
+    /// Each webview's page address since it started loading: the call log's
+    /// source, known without asking the UI thread on every call.
+    pages: Mutex<std::collections::HashMap<String, Arc<str>>>,
 }
 
 #[derive(Default)]
@@ -58,7 +61,20 @@ impl Workbench {
             current: Mutex::default(),
             version: AtomicU64::new(1),
             log_changed: AtomicBool::new(false),
+            pages: Mutex::default(),
         }
+    }
+
+    /// A page starts loading in webview `label`: a fresh call budget, and
+    /// the address its calls are logged under.
+    pub fn page_started(&self, label: &str, url: &Url) {
+        self.limit.reset(label);
+        self.pages.lock().unwrap_or_else(|e| e.into_inner()).insert(label.to_owned(), Arc::from(url.as_str()));
+    }
+
+    /// The address of the page in webview `label`, if it has loaded one.
+    pub fn page(&self, label: &str) -> Option<Arc<str>> {
+        self.pages.lock().unwrap_or_else(|e| e.into_inner()).get(label).cloned()
     }
 
     fn current(&self) -> std::sync::MutexGuard<'_, Current> {
@@ -474,7 +490,7 @@ pub async fn calllog_export(app: AppHandle, path: Option<PathBuf>) -> Result<Opt
 /// `APP.notifications`, so it is drawn, routed and logged like the first time.
 #[tauri::command]
 pub fn calllog_resend(app: AppHandle, state: State<'_, AppState>, seq: u64) -> Result<(), String> {
-    let e = state.workbench.calls.get(seq).ok_or("that entry is no longer in the log")?;
+    let e = state.workbench.calls.get(seq).ok_or("that entry is no longer in the log")?.row;
     if api::Method::parse(&e.method).is_none() {
         return Err(format!("{:?} is not an APP.notifications method; nothing to re-send", e.method));
     }
