@@ -349,7 +349,7 @@ async fn language_setting_switches_the_tray_and_toasts() {
     assert_eq!(click_tray_item(&name, "Workbench"), "Workbench (call log, settings)");
     let workspace = app.client.window().await.unwrap();
     app.client.switch_to_window(app.other_window(&workspace).await).await.unwrap();
-    app.client.wait().for_element(fantoccini::Locator::Id("language")).await.unwrap();
+    app.wait_for("document.body.dataset.ready === 'true' && !!document.getElementById('language')").await;
     app.js("const s = document.getElementById('language'); s.value = 'ru'; s.dispatchEvent(new Event('change')); return null;").await;
     app.client.switch_to_window(workspace).await.unwrap();
     wait_until("Russian settings saved", || {

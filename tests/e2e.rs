@@ -420,8 +420,10 @@ async fn links_open_in_the_browser() {
     let workspace = app.client.window().await.unwrap();
     let bench = app.other_window(&workspace).await;
     app.client.switch_to_window(bench).await.unwrap();
-    app.js("document.querySelector('[data-tab=settings], #tab-settings')?.click(); return null;").await;
-    let input = app.client.wait().for_element(fantoccini::Locator::Id("account")).await.unwrap();
+    app.wait_for("document.body.dataset.ready === 'true'").await;
+    app.js("document.getElementById('tab-settings').click(); return null;").await;
+    app.wait_for("!!document.getElementById('account') && document.getElementById('account').offsetParent !== null").await;
+    let input = app.client.find(fantoccini::Locator::Id("account")).await.unwrap();
     input.send_keys("example.amocrm.ru").await.unwrap();
     app.client.find(fantoccini::Locator::Css("#settings button[type=submit]")).await.unwrap().click().await.unwrap();
     app.wait_for("document.getElementById('account').value === 'https://example.amocrm.ru'").await;
