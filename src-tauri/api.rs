@@ -126,6 +126,11 @@ pub struct Notification {
     pub warnings: Vec<Warning>,
 }
 
+/// Milliseconds since the epoch, the clock every notification, row and log entry uses.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
 /// What the normaliser needs from outside: the account address and the clock.
 pub struct Context<'a> {
     pub account: Option<&'a Url>,

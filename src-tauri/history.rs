@@ -9,13 +9,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::api::{Look, Notification};
+use crate::api::{now_ms, Look, Notification};
 use crate::links::Link;
 
 /// Most requests one commit takes: bounds how long the first caller of a busy
@@ -820,9 +820,6 @@ pub fn fts_query(input: &str) -> Option<String> {
     (!terms.is_empty()).then(|| format!("{{fts_header fts_text fts_from fts_to}} : ({})", terms.join(" ")))
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
 
 fn open_err(path: &Path, e: rusqlite::Error) -> String {
     format!("history: cannot open {}: {e}", path.display())

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use url::Url;
 
-use crate::api::{self, Method, Notification, Refusal};
+use crate::api::{self, now_ms, Method, Notification, Refusal};
 use crate::{html, links};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -169,12 +169,6 @@ impl Router {
     }
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
 
 #[cfg(test)]
 mod tests {

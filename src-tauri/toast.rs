@@ -12,11 +12,11 @@ use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::api::{Method, Notification};
+use crate::api::{now_ms, Method, Notification};
 use crate::links;
 
 /// Windows AppUserModelID and macOS bundle id (tauri.conf.json `identifier`).
@@ -522,9 +522,6 @@ struct Worker {
     body_markup: bool,
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
-}
 
 impl Worker {
     fn run(mut self, rx: Receiver<Cmd>) {

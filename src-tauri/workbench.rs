@@ -18,6 +18,7 @@ use crate::calllog::{CallLog, Entry, Filter, Page};
 use crate::profile::{Profile, ProfileStore};
 use crate::ratelimit::RateLimit;
 use crate::target::{self, Kind, Recent, RecentItem, Spec, Target};
+use crate::api::now_ms;
 use crate::{api, manifest, AppState, WORKSPACE};
 
 pub const WORKBENCH: &str = "workbench";
@@ -115,9 +116,6 @@ pub fn may_navigate(url: &Url) -> bool {
     }
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
 
 /// Opens what the user asked for in the workspace and shows it.
 pub fn open(app: &AppHandle, spec: Spec) -> Result<Target, String> {
