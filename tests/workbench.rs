@@ -139,6 +139,14 @@ return [getComputedStyle(h).display, getComputedStyle(h).visibility, !!p && p.ge
     app.js("const s = document.getElementById('calls-filter-method'); s.value = 'add_call'; s.dispatchEvent(new Event('change')); return null;")
         .await;
     app.wait_for("[...document.querySelectorAll('#calls-list .call-row')].length === 2 && [...document.querySelectorAll('#calls-list .call-row')].every((r) => r.dataset.method === 'add_call')").await;
+    // Keyboard: the arrows move between rows.
+    let moved = app
+        .js("const rows = [...document.querySelectorAll('#calls-list .call-row')]; rows[0].focus();
+rows[0].dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowDown', bubbles: true }));
+await new Promise((r) => requestAnimationFrame(() => r()));
+return [rows[0].dataset.seq, document.activeElement.dataset.seq];")
+        .await;
+    assert_ne!(moved[0], moved[1], "ArrowDown moved the focus: {moved}");
     // Re-send from the detail pane: one more entry, same method and payload.
     app.js("document.querySelector('#calls-list .call-row').click(); return null;").await;
     app.wait_for("!!document.getElementById('call-detail') && document.getElementById('call-detail').textContent.includes('recordings')").await;

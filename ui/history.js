@@ -2,6 +2,7 @@
 // backend, newest first, in a virtualised list (fixed row height, recycled nodes,
 // keyset paging), with search, filters, read state and live updates.
 import { t, setLang, getLang, applyI18n } from "./i18n.js";
+import { keyTarget } from "./listnav.js";
 
 const invoke = (cmd, args) => window.__TAURI_INTERNALS__.invoke(cmd, args);
 const $ = (id) => document.getElementById(id);
@@ -833,36 +834,16 @@ listEl.addEventListener("keydown", (ev) => {
   }
   const i = node._index ?? state.focusIndex;
   const page = Math.max(1, Math.floor(listEl.clientHeight / ROW_H) - 1);
-  let to = null;
-  switch (ev.key) {
-    case "ArrowDown":
-      to = i + 1;
-      break;
-    case "ArrowUp":
-      to = i - 1;
-      break;
-    case "PageDown":
-      to = i + page;
-      break;
-    case "PageUp":
-      to = i - page;
-      break;
-    case "Home":
-      to = 0;
-      break;
-    case "End":
-      to = state.rows.length - 1;
-      break;
-    case "Enter":
-    case " ":
-      ev.preventDefault();
-      if (node._row) openDetail(node._row);
-      return;
-    default:
-      return;
+  const to = keyTarget(ev.key, i, page, state.rows.length - 1);
+  if (to !== null) {
+    ev.preventDefault();
+    focusRow(to);
+    return;
   }
-  ev.preventDefault();
-  focusRow(to);
+  if (ev.key === "Enter" || ev.key === " ") {
+    ev.preventDefault();
+    if (node._row) openDetail(node._row);
+  }
 });
 
 // Tabbing into the list lands on the current row.

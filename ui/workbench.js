@@ -5,6 +5,7 @@
 // workbench commands (capabilities/workbench.json). Everything that comes from
 // the log is widget data and only ever reaches the DOM as text.
 import { parseJson } from "./json.js";
+import { keyTarget } from "./listnav.js";
 import { t, setLang, getLang, applyI18n, fmtNumber } from "./i18n.js";
 
 const T = window.__TAURI_INTERNALS__;
@@ -979,26 +980,13 @@ listEl.addEventListener("keydown", (ev) => {
   if (!node || ev.target !== node) return;
   const i = node._index ?? calls.focusIndex;
   const page = Math.max(1, Math.floor(listEl.clientHeight / ROW_H) - 1);
-  let to = null;
+  const to = keyTarget(ev.key, i, page, viewCount() - 1);
+  if (to !== null) {
+    ev.preventDefault();
+    focusRow(to);
+    return;
+  }
   switch (ev.key) {
-    case "ArrowDown":
-      to = i + 1;
-      break;
-    case "ArrowUp":
-      to = i - 1;
-      break;
-    case "PageDown":
-      to = i + page;
-      break;
-    case "PageUp":
-      to = i - page;
-      break;
-    case "Home":
-      to = 0;
-      break;
-    case "End":
-      to = viewCount() - 1;
-      break;
     case "Enter":
     case " ":
       ev.preventDefault();
@@ -1010,11 +998,7 @@ listEl.addEventListener("keydown", (ev) => {
         closeDetail();
       }
       return;
-    default:
-      return;
   }
-  ev.preventDefault();
-  focusRow(to);
 });
 
 listEl.addEventListener("focus", () => {
