@@ -14,8 +14,8 @@ use support::summary;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use kolokol_lib::api::{self, Method};
-use kolokol_lib::history::History;
+use kolokol_lib::core::api::{self, Method};
+use kolokol_lib::channels::history::History;
 
 fn status(dir: &std::path::Path) -> serde_json::Value {
     let out = Command::new(support::APP_BIN).arg("--data-dir").arg(dir).args(["status", "--json"]).output().unwrap();
@@ -119,7 +119,7 @@ return { sent, done, ok: results.filter((r) => r.status === "fulfilled").length,
 }
 
 fn fill(dir: &std::path::Path, rows: usize) -> f64 {
-    let h = History::open(&kolokol_lib::history_path(dir)).unwrap();
+    let h = History::open(&kolokol_lib::channels::history::path_in(dir)).unwrap();
     let t0 = Instant::now();
     let now = 1_700_000_000_000i64;
     for chunk in 0..rows / 1000 {

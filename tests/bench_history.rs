@@ -17,8 +17,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kolokol_lib::api::{normalize, Context, Method, Notification};
-use kolokol_lib::history::{Filter, History, Query};
+use kolokol_lib::core::api::{normalize, Context, Method, Notification};
+use kolokol_lib::channels::history::{Filter, History, Query};
 
 const FILL_TO: usize = 1_000_000;
 const BATCH: usize = 1_000;

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 mod support;
 
-use kolokol_lib::api::{self, Method, Notification};
-use kolokol_lib::toast::{Delivery, Labels, ToastAction, ToastHealth, Toasts};
+use kolokol_lib::core::api::{self, Method, Notification};
+use kolokol_lib::channels::toast::{Delivery, Labels, ToastAction, ToastHealth, Toasts};
 use serde_json::{json, Value};
 use url::Url;
 

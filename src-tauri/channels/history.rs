@@ -15,8 +15,8 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction, Tr
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::api::{now_ms, Look, Notification};
-use crate::links::Link;
+use crate::core::api::{now_ms, Look, Notification};
+use crate::core::links::Link;
 
 /// Most requests one commit takes: bounds how long the first caller of a busy
 /// group waits for the others.
@@ -792,8 +792,8 @@ fn look_str(l: Look) -> &'static str {
 /// triggers can delete what was indexed.
 fn search_columns(header: Option<&str>, text: Option<&str>, from: Option<&str>, to: Option<&str>) -> [String; 4] {
     [
-        fold(&header.map(crate::html::to_text).unwrap_or_default()),
-        fold(&text.map(crate::html::to_text).unwrap_or_default()),
+        fold(&header.map(crate::core::html::to_text).unwrap_or_default()),
+        fold(&text.map(crate::core::html::to_text).unwrap_or_default()),
         fold(from.unwrap_or_default()),
         fold(to.unwrap_or_default()),
     ]
@@ -833,10 +833,35 @@ fn newer_err(path: &Path, version: i64) -> String {
     )
 }
 
+/// The file in a data directory.
+pub fn path_in(data_dir: &Path) -> PathBuf {
+    data_dir.join("history.sqlite3")
+}
+
+/// The router's store: a call is acknowledged once its row is committed.
+impl crate::core::router::Store for History {
+    fn store_batch(&self, ns: &[Notification]) -> Result<Vec<i64>, String> {
+        self.insert_batch(ns).map(|s| s.into_iter().map(|s| s.seq).collect())
+    }
+}
+
+/// The history as the router's store, or why it could not be opened: center
+/// calls are then refused with that reason.
+pub struct StoreOrReason(pub Result<History, String>);
+
+impl crate::core::router::Store for StoreOrReason {
+    fn store_batch(&self, ns: &[Notification]) -> Result<Vec<i64>, String> {
+        match &self.0 {
+            Ok(h) => crate::core::router::Store::store_batch(h, ns),
+            Err(e) => Err(format!("history unavailable: {e}")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{normalize, Context, Method};
+    use crate::core::api::{normalize, Context, Method};
     use serde_json::json;
     use std::collections::HashSet;
     use std::io::{BufRead, BufReader};

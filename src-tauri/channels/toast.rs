@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::api::{now_ms, Method, Notification};
-use crate::links;
+use crate::core::api::{now_ms, Method, Notification};
+use crate::core::links;
 
 /// Windows AppUserModelID and macOS bundle id (tauri.conf.json `identifier`).
 pub const APP_ID: &str = "ru.kolokol.app";
@@ -45,6 +45,14 @@ pub struct Labels {
 }
 
 impl Labels {
+    /// The labels in Kolokol's language.
+    pub fn for_lang(lang: crate::core::i18n::Lang) -> Labels {
+        match lang {
+            crate::core::i18n::Lang::Ru => Labels::russian(),
+            crate::core::i18n::Lang::En => Labels::english(),
+        }
+    }
+
     pub fn english() -> Labels {
         Labels {
             open_card: "Open card".into(),
@@ -394,7 +402,7 @@ struct Content {
 }
 
 fn content(n: &Notification, kind: Kind, labels: &Labels) -> Content {
-    let plain = |s: &Option<String>| s.as_deref().map(crate::html::to_text).filter(|s| !s.is_empty());
+    let plain = |s: &Option<String>| s.as_deref().map(crate::core::html::to_text).filter(|s| !s.is_empty());
     let href = |l: &Option<links::Link>| {
         l.as_ref().and_then(|l| l.href.as_deref()).and_then(openable).map(str::to_owned)
     };
@@ -890,6 +898,16 @@ mod os {
     }
 }
 
+/// The router delivers center notifications here after they are stored.
+impl crate::core::router::Channel for Toasts {
+    fn name(&self) -> &'static str {
+        "toast"
+    }
+    fn deliver(&self, n: &Notification) {
+        self.show(n);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -980,10 +998,10 @@ mod tests {
     #[test]
     fn safe_html_becomes_plain_text() {
         assert_eq!(
-            crate::html::to_text(r#"<p>Call <b>now</b><br><i>ok</i> &amp; &lt;x&gt; <a href="https://x.org/?a=1&amp;b=2" rel="noopener">link</a></p><p>two&nbsp;three</p>"#),
+            crate::core::html::to_text(r#"<p>Call <b>now</b><br><i>ok</i> &amp; &lt;x&gt; <a href="https://x.org/?a=1&amp;b=2" rel="noopener">link</a></p><p>two&nbsp;three</p>"#),
             "Call now\nok & <x> link\ntwo\u{a0}three"
         );
-        assert_eq!(crate::html::to_text("a<br/>b<br>c"), "a\nb\nc");
+        assert_eq!(crate::core::html::to_text("a<br/>b<br>c"), "a\nb\nc");
         assert_eq!(escape_markup("a & <b>"), "a &amp; &lt;b&gt;");
     }
 
@@ -1003,8 +1021,8 @@ mod tests {
 
     fn call(payload: serde_json::Value, account: Option<&str>) -> Notification {
         let account = account.map(|a| url::Url::parse(a).unwrap());
-        let ctx = crate::api::Context { account: account.as_ref(), now_ms: 0, id: "n1".into() };
-        crate::api::normalize(Method::AddCall, &payload.to_string(), ctx).unwrap()
+        let ctx = crate::core::api::Context { account: account.as_ref(), now_ms: 0, id: "n1".into() };
+        crate::core::api::normalize(Method::AddCall, &payload.to_string(), ctx).unwrap()
     }
 
     #[test]

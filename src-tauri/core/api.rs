@@ -6,8 +6,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::html;
-use crate::links::{self, Link};
+use crate::core::html;
+use crate::core::links::{self, Link};
 
 /// Largest payload accepted, as serialised JSON (contract: 64 KiB).
 pub const MAX_PAYLOAD_BYTES: usize = 64 * 1024;

@@ -1,5 +1,5 @@
 //! Kolokol's own strings (tray, toasts, CLI) in Russian and English. The
-//! pages have their own dictionaries in ui/i18n.js. No Tauri here.
+//! pages have their own dictionaries in ui/shared/i18n.js. No Tauri here.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {

@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use url::Url;
 
-use crate::api::{self, now_ms, Method, Notification, Refusal};
-use crate::{html, links};
+use crate::core::api::{self, now_ms, Method, Notification, Refusal};
+use crate::core::{html, links};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -195,7 +195,7 @@ mod tests {
     #[test]
     fn a_batch_is_stored_in_one_commit_and_answered_in_order() {
         let dir = tempfile::tempdir().unwrap();
-        let history = crate::history::History::open(&dir.path().join("h.sqlite3")).unwrap();
+        let history = crate::channels::history::History::open(&dir.path().join("h.sqlite3")).unwrap();
         let r = Router::new(Some(Arc::new(history.clone())), vec![]);
         let commits = history.commits();
         let out = r.accept_batch(

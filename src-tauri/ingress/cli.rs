@@ -1,6 +1,12 @@
-//! Command line: `kolokol [--minimized] [--data-dir DIR] [open PATH_OR_URL]`. No Tauri here.
+//! Command line: `kolokol [--minimized] [--data-dir DIR] [open PATH_OR_URL]`, and
+//! the commands that need no window (`history`, `status`, `send`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use super::control;
+use crate::channels::history;
 
 pub const USAGE: &str = "\
 usage: kolokol [--minimized] [--data-dir DIR] [open PATH_OR_URL]
@@ -55,7 +61,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Args, String> {
                 let lower = target.trim().to_ascii_lowercase();
                 if (lower.contains("://") && !lower.starts_with("file://")) || lower.starts_with("javascript:") || lower.starts_with("data:") {
                     let url = url::Url::parse(target.trim()).map_err(|e| format!("open: {target:?} is not a URL: {e}"))?;
-                    crate::links::check_scheme(&url).map_err(|e| format!("open: {e}"))?;
+                    crate::core::links::check_scheme(&url).map_err(|e| format!("open: {e}"))?;
                 }
                 out.open = Some(target);
             }
@@ -104,7 +110,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Args, String> {
 }
 
 /// One history row as a line of text for people: time (UTC), kind, who, what.
-pub fn history_line(r: &crate::history::Row) -> String {
+pub fn history_line(r: &history::Row) -> String {
     let when = std::time::UNIX_EPOCH + std::time::Duration::from_millis(r.date_ms.max(0) as u64);
     let when = humantime::format_rfc3339_seconds(when).to_string();
     let who = match (&r.from, &r.to) {
@@ -113,9 +119,105 @@ pub fn history_line(r: &crate::history::Row) -> String {
         (None, Some(t)) => format!("→ {t}  "),
         _ => String::new(),
     };
-    let plain = |h: &Option<String>| h.as_deref().map(|h| crate::html::to_text(h).replace('\n', " ")).unwrap_or_default();
+    let plain = |h: &Option<String>| h.as_deref().map(|h| crate::core::html::to_text(h).replace('\n', " ")).unwrap_or_default();
     let what = [plain(&r.header), plain(&r.text)].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(": ");
     format!("{when}  {:<5} {}{who}{what}", r.look, if r.read { " " } else { "*" })
+}
+
+/// `kolokol history|status|send`: no window, exit code returned.
+pub fn run(command: Command, data_dir: &Path) -> i32 {
+    match command {
+        Command::History { json, search, unread, limit } => {
+            let reader = match history::History::open_readonly(&history::path_in(data_dir)) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("kolokol: {e}");
+                    return 1;
+                }
+            };
+            // Pages of at most what the store serves at once, up to `limit` rows.
+            let filter = if unread { history::Filter::Unread } else { history::Filter::All };
+            let mut query = history::Query { search, filter, before_seq: None, limit };
+            let mut rows = Vec::new();
+            let first = loop {
+                match reader.list(&query) {
+                    Ok(page) => {
+                        let done = page.next_before_seq.is_none() || rows.len() + page.rows.len() >= limit as usize;
+                        query.before_seq = page.next_before_seq;
+                        query.limit = limit - (rows.len() + page.rows.len()).min(limit as usize) as u32;
+                        rows.extend(page.rows);
+                        if done || query.limit == 0 {
+                            break (page.total, page.unread);
+                        }
+                    }
+                    Err(e) => {
+                        eprintln!("kolokol: {e}");
+                        return 1;
+                    }
+                }
+            };
+            rows.truncate(limit as usize);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+            } else {
+                for r in &rows {
+                    println!("{}", history_line(r));
+                }
+                println!("({} shown of {}, {} unread)", rows.len(), first.0, first.1);
+            }
+            0
+        }
+        Command::Status { json } => match control::request(data_dir, &control::Request::Status) {
+            Ok(v) if json => {
+                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+                0
+            }
+            Ok(v) => {
+                println!(
+                    "running (pid {}), {} unread, do not disturb: {}, toasts: {}",
+                    v["pid"], v["unread"], v["do_not_disturb"], v["channels"]["toast"]
+                );
+                0
+            }
+            Err(e) => {
+                if json {
+                    println!("{}", json!({ "running": false, "reason": e }));
+                } else {
+                    eprintln!("kolokol: {e}");
+                }
+                3
+            }
+        },
+        Command::Send { method, payload } => {
+            match control::request(data_dir, &control::Request::Send { method: method.clone(), payload }) {
+                Ok(v) if v.get("accepted").is_some() => {
+                    for w in v["accepted"]["warnings"].as_array().into_iter().flatten() {
+                        eprintln!("warning: {}: {}", w["field"].as_str().unwrap_or(""), w["message"].as_str().unwrap_or(""));
+                    }
+                    println!("{}", v["accepted"]);
+                    0
+                }
+                Ok(v) if v.get("refused").is_some() => {
+                    let r = &v["refused"];
+                    eprintln!(
+                        "kolokol: {method}() refused ({}): {}: {}",
+                        r["code"].as_str().unwrap_or(""),
+                        r["field"].as_str().unwrap_or(""),
+                        r["message"].as_str().unwrap_or("")
+                    );
+                    1
+                }
+                Ok(v) => {
+                    eprintln!("kolokol: {}", v["error"]);
+                    1
+                }
+                Err(e) => {
+                    eprintln!("kolokol: {e}");
+                    3
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

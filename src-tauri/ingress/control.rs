@@ -24,7 +24,7 @@ pub enum Request {
 const MAX_LINE: u64 = 512 * 1024;
 
 pub fn socket_name(data_dir: &Path) -> String {
-    format!("kolokol-{:016x}.sock", crate::fnv1a(data_dir.to_string_lossy().as_bytes()))
+    format!("kolokol-{:016x}.sock", crate::core::datadir::hash(data_dir))
 }
 
 fn name(data_dir: &Path) -> std::io::Result<Name<'static>> {

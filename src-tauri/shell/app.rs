@@ -1,28 +1,6 @@
-//! Kolokol's Tauri shell. Everything that decides anything (validation,
-//! routing, links, settings) lives in Tauri-free modules; this file wires them
-//! to windows, the tray and the plugin.
-
-pub mod api;
-pub mod badge;
-pub mod calllog;
-pub mod cli;
-pub mod control;
-pub mod history;
-pub mod html;
-pub mod i18n;
-pub mod links;
-pub mod manifest;
-pub mod profile;
-pub mod ratelimit;
-pub mod router;
-pub mod settings;
-pub mod target;
-pub mod toast;
-
-mod commands;
-mod plugin;
-pub(crate) mod tray;
-pub(crate) mod workbench;
+//! Starting the app: the command line, the Tauri builder with its plugins,
+//! the workspace window, the tray and the control socket; and the small
+//! actions the tray, the commands and the plugin share.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,107 +12,15 @@ use tauri::ipc::CapabilityBuilder;
 use tauri::{AppHandle, Emitter, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
 use url::Url;
 
+use super::state::AppState;
+use super::{commands, plugin, tray, workbench};
+use crate::channels::{history, toast};
+use crate::core::{datadir, i18n, links, router, settings};
+use crate::ingress::{cli, control};
+use crate::workbench::{calllog, target};
+
 pub const WORKSPACE: &str = "workspace";
 pub const HISTORY: &str = "history";
-
-pub struct AppState {
-    pub settings: settings::SettingsStore,
-    pub router: router::Router,
-    pub data_dir: PathBuf,
-    /// `Err` says why the history could not be opened; center calls are then refused.
-    pub history: Result<history::History, String>,
-    pub toasts: toast::Toasts,
-    pub workbench: workbench::Workbench,
-    /// A tray/window refresh is scheduled; holds the one changed row, if only one.
-    changed: std::sync::Mutex<Option<Option<i64>>>,
-    started: Instant,
-    page_loaded: AtomicBool,
-    /// Origins granted the notifications API (each once).
-    remote_grants: std::sync::Mutex<std::collections::HashSet<String>>,
-}
-
-impl AppState {
-    /// One call, from a page or from `kolokol send`, with the settings as they are now.
-    pub fn accept(&self, method: &str, payload: &str) -> Result<router::Accepted, api::Refusal> {
-        self.accept_batch(&[(method, payload)]).pop().expect("one result per call")
-    }
-
-    /// Calls that arrived together (a page's burst): stored in one commit.
-    pub fn accept_batch(&self, calls: &[(&str, &str)]) -> Vec<Result<router::Accepted, api::Refusal>> {
-        let s = self.settings.get();
-        let account = self.settings.account();
-        let policy = router::Policy { do_not_disturb: s.do_not_disturb, calls_break_through: s.calls_break_through };
-        let results = self.router.accept_batch(calls, account.as_ref(), policy);
-        // A burst is one line at info level (its calls at debug): logging
-        // must not cost more than the calls.
-        let single = calls.len() == 1;
-        for ((method, _), result) in calls.iter().zip(&results) {
-            match result {
-                Ok(a) if single => tracing::info!(method, id = %a.id, channels = ?a.channels, warnings = a.notification.warnings.len(), "accepted"),
-                Ok(a) => tracing::debug!(method, id = %a.id, channels = ?a.channels, warnings = a.notification.warnings.len(), "accepted"),
-                Err(r) if single => tracing::warn!(method, code = r.code, field = %r.field, "refused: {}", r.message),
-                Err(r) => tracing::debug!(method, code = r.code, field = %r.field, "refused: {}", r.message),
-            }
-        }
-        if !single {
-            let accepted = results.iter().filter(|r| r.is_ok()).count();
-            tracing::info!(calls = calls.len(), accepted, refused = calls.len() - accepted, "batch");
-        }
-        results
-    }
-
-    pub fn unread(&self) -> u64 {
-        self.history.as_ref().ok().and_then(|h| h.unread_count().ok()).unwrap_or(0)
-    }
-
-    fn status(&self, app: &AppHandle) -> serde_json::Value {
-        let s = self.settings.get();
-        let tray = app.try_state::<tray::Tray>().map(|t| t.shown.lock().unwrap_or_else(|e| e.into_inner()).clone());
-        json!({
-            "running": true,
-            "pid": std::process::id(),
-            "data_dir": self.data_dir,
-            "unread": self.unread(),
-            "do_not_disturb": s.do_not_disturb,
-            "calls_break_through": s.calls_break_through,
-            "channels": {
-                "history": match &self.history {
-                    Ok(_) => json!({ "available": true }),
-                    Err(e) => json!({ "available": false, "reason": e }),
-                },
-                "toast": self.toasts.health(),
-                "tray": tray,
-            },
-        })
-    }
-}
-
-impl router::Store for history::History {
-    fn store_batch(&self, ns: &[api::Notification]) -> Result<Vec<i64>, String> {
-        self.insert_batch(ns).map(|s| s.into_iter().map(|s| s.seq).collect())
-    }
-}
-
-/// The history as the router's store, or why it could not be opened.
-struct StoreAdapter(Result<history::History, String>);
-
-impl router::Store for StoreAdapter {
-    fn store_batch(&self, ns: &[api::Notification]) -> Result<Vec<i64>, String> {
-        match &self.0 {
-            Ok(h) => router::Store::store_batch(h, ns),
-            Err(e) => Err(format!("history unavailable: {e}")),
-        }
-    }
-}
-
-impl router::Channel for toast::Toasts {
-    fn name(&self) -> &'static str {
-        "toast"
-    }
-    fn deliver(&self, n: &api::Notification) {
-        self.show(n);
-    }
-}
 
 pub fn run() {
     let started = Instant::now();
@@ -157,7 +43,7 @@ pub fn run() {
             std::process::exit(2);
         }
     };
-    let data_dir = data_dir(&args);
+    let data_dir = datadir::choose(args.data_dir.as_deref());
     if let Err(e) = std::fs::create_dir_all(&data_dir) {
         eprintln!("kolokol: cannot create the data directory {}: {e}", data_dir.display());
         std::process::exit(1);
@@ -165,7 +51,7 @@ pub fn run() {
     let data_dir = data_dir.canonicalize().unwrap_or(data_dir);
 
     if let Some(command) = args.command {
-        std::process::exit(run_command(command, &data_dir));
+        std::process::exit(cli::run(command, &data_dir));
     }
     tracing::info!(data_dir = %data_dir.display(), "starting");
 
@@ -176,11 +62,11 @@ pub fn run() {
     if let Err(e) = toast::register_app_id("Kolokol") {
         tracing::warn!("cannot register the AppUserModelID; Windows may hide toasts: {e}");
     }
-    let history = history::History::open(&history_path(&data_dir));
+    let history = history::History::open(&history::path_in(&data_dir));
     if let Err(e) = &history {
         tracing::error!("history unavailable, center notifications will be refused: {e}");
     }
-    let toasts = toast::Toasts::start(toast_labels(lang), |action| {
+    let toasts = toast::Toasts::start(toast::Labels::for_lang(lang), |action| {
         // Opened through the app handle once it exists (see setup).
         if let Some(app) = APP.get() {
             open_external(app, &action.href);
@@ -210,7 +96,7 @@ pub fn run() {
     let state = AppState {
         settings,
         router: router::Router::new(
-            Some(Arc::new(StoreAdapter(history.clone()))),
+            Some(Arc::new(history::StoreOrReason(history.clone()))),
             vec![Arc::new(toasts.clone()) as Arc<dyn router::Channel>],
         ),
         data_dir: data_dir.clone(),
@@ -242,7 +128,7 @@ pub fn run() {
         // hash of the directory; a second launch hands its arguments over.
         .plugin(
             tauri_plugin_single_instance::Builder::new()
-                .dbus_id(format!("ru.kolokol.app.d{:016x}", fnv1a(data_dir.to_string_lossy().as_bytes())))
+                .dbus_id(format!("ru.kolokol.app.d{:016x}", datadir::hash(&data_dir)))
                 .callback(second_instance)
                 .build(),
         )
@@ -259,9 +145,9 @@ pub fn run() {
         .plugin({
             let mut args = vec!["--minimized".to_string()];
             let mut name = "Kolokol".to_string();
-            if data_dir != default_data_dir() {
+            if data_dir != datadir::default() {
                 args.extend(["--data-dir".to_string(), data_dir.display().to_string()]);
-                name = format!("Kolokol-{:08x}", fnv1a(data_dir.to_string_lossy().as_bytes()) as u32);
+                name = format!("Kolokol-{:08x}", datadir::hash(&data_dir) as u32);
             }
             tauri_plugin_autostart::Builder::new().args(args).app_name(name).build()
         })
@@ -352,17 +238,6 @@ pub fn run() {
 }
 
 static APP: std::sync::OnceLock<AppHandle> = std::sync::OnceLock::new();
-
-pub fn history_path(data_dir: &Path) -> PathBuf {
-    data_dir.join("history.sqlite3")
-}
-
-pub(crate) fn toast_labels(lang: i18n::Lang) -> toast::Labels {
-    match lang {
-        i18n::Lang::Ru => toast::Labels::russian(),
-        i18n::Lang::En => toast::Labels::english(),
-    }
-}
 
 /// Answers `kolokol status` and `kolokol send`.
 fn control(app: &AppHandle, req: control::Request) -> serde_json::Value {
@@ -467,125 +342,6 @@ pub(crate) fn open_external(app: &AppHandle, href: &str) {
         }
         Err(e) => tracing::warn!("not opened: {e}"),
     }
-}
-
-/// `kolokol history|status|send`: no window, exit code returned.
-fn run_command(command: cli::Command, data_dir: &Path) -> i32 {
-    match command {
-        cli::Command::History { json, search, unread, limit } => {
-            let reader = match history::History::open_readonly(&history_path(data_dir)) {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("kolokol: {e}");
-                    return 1;
-                }
-            };
-            // Pages of at most what the store serves at once, up to `limit` rows.
-            let filter = if unread { history::Filter::Unread } else { history::Filter::All };
-            let mut query = history::Query { search, filter, before_seq: None, limit };
-            let mut rows = Vec::new();
-            let first = loop {
-                match reader.list(&query) {
-                    Ok(page) => {
-                        let done = page.next_before_seq.is_none() || rows.len() + page.rows.len() >= limit as usize;
-                        query.before_seq = page.next_before_seq;
-                        query.limit = limit - (rows.len() + page.rows.len()).min(limit as usize) as u32;
-                        rows.extend(page.rows);
-                        if done || query.limit == 0 {
-                            break (page.total, page.unread);
-                        }
-                    }
-                    Err(e) => {
-                        eprintln!("kolokol: {e}");
-                        return 1;
-                    }
-                }
-            };
-            rows.truncate(limit as usize);
-            if json {
-                println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
-            } else {
-                for r in &rows {
-                    println!("{}", cli::history_line(r));
-                }
-                println!("({} shown of {}, {} unread)", rows.len(), first.0, first.1);
-            }
-            0
-        }
-        cli::Command::Status { json } => match control::request(data_dir, &control::Request::Status) {
-            Ok(v) if json => {
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-                0
-            }
-            Ok(v) => {
-                println!(
-                    "running (pid {}), {} unread, do not disturb: {}, toasts: {}",
-                    v["pid"], v["unread"], v["do_not_disturb"], v["channels"]["toast"]
-                );
-                0
-            }
-            Err(e) => {
-                if json {
-                    println!("{}", json!({ "running": false, "reason": e }));
-                } else {
-                    eprintln!("kolokol: {e}");
-                }
-                3
-            }
-        },
-        cli::Command::Send { method, payload } => {
-            match control::request(data_dir, &control::Request::Send { method: method.clone(), payload }) {
-                Ok(v) if v.get("accepted").is_some() => {
-                    for w in v["accepted"]["warnings"].as_array().into_iter().flatten() {
-                        eprintln!("warning: {}: {}", w["field"].as_str().unwrap_or(""), w["message"].as_str().unwrap_or(""));
-                    }
-                    println!("{}", v["accepted"]);
-                    0
-                }
-                Ok(v) if v.get("refused").is_some() => {
-                    let r = &v["refused"];
-                    eprintln!(
-                        "kolokol: {method}() refused ({}): {}: {}",
-                        r["code"].as_str().unwrap_or(""),
-                        r["field"].as_str().unwrap_or(""),
-                        r["message"].as_str().unwrap_or("")
-                    );
-                    1
-                }
-                Ok(v) => {
-                    eprintln!("kolokol: {}", v["error"]);
-                    1
-                }
-                Err(e) => {
-                    eprintln!("kolokol: {e}");
-                    3
-                }
-            }
-        }
-    }
-}
-
-fn data_dir(args: &cli::Args) -> PathBuf {
-    if let Some(d) = &args.data_dir {
-        return d.clone();
-    }
-    if let Some(d) = std::env::var_os("KOLOKOL_DATA_DIR").filter(|d| !d.is_empty()) {
-        return d.into();
-    }
-    default_data_dir()
-}
-
-/// The folder Tauri's own app_data_dir() names, known before Tauri starts
-/// because the single-instance lock depends on it.
-fn default_data_dir() -> PathBuf {
-    let dir = dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("ru.kolokol.app");
-    dir.canonicalize().unwrap_or(dir)
-}
-
-/// Stable across builds (unlike `DefaultHasher`), so two builds of Kolokol
-/// agree on which instance owns a data directory.
-pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 pub(crate) fn show_workspace<R: Runtime>(app: &AppHandle<R>) {

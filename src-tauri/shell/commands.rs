@@ -3,11 +3,11 @@
 
 use tauri::{AppHandle, State};
 
-use crate::history::{Page, Query};
-use crate::settings::Settings;
-use crate::AppState;
+use super::state::AppState;
+use crate::channels::history::{Page, Query};
+use crate::core::settings::Settings;
 
-fn history(state: &AppState) -> Result<&crate::history::History, String> {
+fn history(state: &AppState) -> Result<&crate::channels::history::History, String> {
     state.history.as_ref().map_err(|e| format!("history unavailable: {e}"))
 }
 
@@ -19,14 +19,14 @@ pub async fn history_list(state: State<'_, AppState>, query: Query) -> Result<Pa
 #[tauri::command]
 pub async fn history_mark_read(app: AppHandle, state: State<'_, AppState>, seqs: Vec<i64>) -> Result<usize, String> {
     let n = history(&state)?.mark_read(&seqs)?;
-    crate::center_changed(&app, None);
+    super::app::center_changed(&app, None);
     Ok(n)
 }
 
 #[tauri::command]
 pub async fn history_mark_all_read(app: AppHandle, state: State<'_, AppState>) -> Result<usize, String> {
     let n = history(&state)?.mark_all_read()?;
-    crate::center_changed(&app, None);
+    super::app::center_changed(&app, None);
     Ok(n)
 }
 
@@ -41,7 +41,7 @@ pub async fn history_open_link(app: AppHandle, state: State<'_, AppState>, seq: 
         other => return Err(format!("{other:?} is not a link of a history row")),
     };
     let href = link.and_then(|l| l.href).ok_or("this row has no link to open there")?;
-    crate::open_external(&app, &href);
+    super::app::open_external(&app, &href);
     Ok(())
 }
 
@@ -55,7 +55,7 @@ pub fn get_settings(state: State<'_, AppState>) -> Settings {
 #[tauri::command]
 pub fn set_settings(app: AppHandle, state: State<'_, AppState>, settings: Settings) -> Result<Settings, String> {
     let saved = state.settings.set(settings)?;
-    state.toasts.set_labels(crate::toast_labels(crate::i18n::Lang::from_setting(&saved.language)));
-    crate::tray::refresh(&app);
+    state.toasts.set_labels(crate::channels::toast::Labels::for_lang(crate::core::i18n::Lang::from_setting(&saved.language)));
+    super::tray::refresh(&app);
     Ok(saved)
 }

@@ -8,10 +8,12 @@ use std::time::Instant;
 use tauri::plugin::{Builder, TauriPlugin};
 use tauri::{AppHandle, Manager, State, Webview, Wry};
 
-use crate::api::Refusal;
-use crate::calllog::Call as Logged;
-use crate::router::{Accepted, Route};
-use crate::{ratelimit, workbench, AppState};
+use super::state::AppState;
+use super::workbench;
+use crate::core::api::Refusal;
+use crate::core::router::{Accepted, Route};
+use crate::workbench::calllog::Call as Logged;
+use crate::workbench::ratelimit;
 
 static INIT_SCRIPT: LazyLock<String> = LazyLock::new(|| {
     let css = serde_json::to_string(include_str!("inject/overlay.css")).expect("css as JSON string");
@@ -65,7 +67,7 @@ async fn handle(app: AppHandle, webview: Webview, calls: Vec<Call>) -> Result<Ve
     .await
     .map_err(|e| Refusal::new("internal", "payload", format!("Kolokol failed while handling the calls: {e}")))?;
     if let Some(a) = results.iter().flatten().rev().find(|a| a.route == Route::Center) {
-        crate::center_changed(&app, a.seq);
+        super::app::center_changed(&app, a.seq);
     }
     Ok(results)
 }
@@ -104,7 +106,7 @@ async fn open_link(app: AppHandle, state: State<'_, AppState>, id: String, href:
     let account = state.settings.account();
     let url = state.router.link_to_open(&id, &href, account.as_ref())?;
     tracing::info!(%url, "opening link in the browser");
-    crate::open_external(&app, url.as_str());
+    super::app::open_external(&app, url.as_str());
     Ok(())
 }
 

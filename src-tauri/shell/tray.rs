@@ -10,8 +10,9 @@ use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager, Wry};
 
-use crate::i18n::{self, Lang};
-use crate::{badge, AppState};
+use super::state::AppState;
+use crate::channels::badge;
+use crate::core::i18n::{self, Lang};
 
 pub struct Tray {
     icon: TrayIcon<Wry>,
@@ -44,7 +45,7 @@ pub fn create(app: &AppHandle, lang: Lang, dnd: bool) -> tauri::Result<Tray> {
     let recent = Submenu::with_id(app, "recent", s.recent, true)?;
     let history = MenuItem::with_id(app, "history", s.history, true, None::<&str>)?;
     let dnd_item = CheckMenuItem::with_id(app, "dnd", s.do_not_disturb, true, dnd, None::<&str>)?;
-    let login = CheckMenuItem::with_id(app, "autostart", s.start_at_login, true, crate::autostart_enabled(app), None::<&str>)?;
+    let login = CheckMenuItem::with_id(app, "autostart", s.start_at_login, true, super::app::autostart_enabled(app), None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", s.quit, true, None::<&str>)?;
     let sep = PredefinedMenuItem::separator(app)?;
     let menu = Menu::with_items(app, &[&open, &workbench, &recent, &history, &dnd_item, &login, &sep, &quit])?;
@@ -53,12 +54,12 @@ pub fn create(app: &AppHandle, lang: Lang, dnd: bool) -> tauri::Result<Tray> {
         .tooltip("Kolokol")
         .menu(&menu)
         .on_menu_event(|app, event| match event.id().as_ref() {
-            "open" => crate::show_workspace(app),
-            "workbench" => crate::workbench::show_window(app),
+            "open" => super::app::show_workspace(app),
+            "workbench" => super::workbench::show_window(app),
             id if id.starts_with("recent:") => open_recent(app, &id["recent:".len()..]),
-            "history" => crate::open_history(app),
-            "dnd" => crate::toggle_dnd(app),
-            "autostart" => crate::toggle_autostart(app),
+            "history" => super::app::open_history(app),
+            "dnd" => super::app::toggle_dnd(app),
+            "autostart" => super::app::toggle_autostart(app),
             "quit" => app.exit(0),
             _ => {}
         });
@@ -69,7 +70,7 @@ pub fn create(app: &AppHandle, lang: Lang, dnd: bool) -> tauri::Result<Tray> {
     // (icons/tray-template.svg, rendered with `npx tauri icon`).
     #[cfg(target_os = "macos")]
     {
-        builder = builder.icon(Image::from_bytes(include_bytes!("../icons/tray-template.png"))?).icon_as_template(true);
+        builder = builder.icon(Image::from_bytes(include_bytes!("../../icons/tray-template.png"))?).icon_as_template(true);
     }
     let icon = builder.build(app)?;
     Ok(Tray { icon, open, workbench, recent, history, dnd: dnd_item, login, quit, base, shown: Mutex::new(TrayState::default()) })
@@ -113,7 +114,7 @@ pub fn refresh(app: &AppHandle) {
     let lang = Lang::from_setting(&settings.language);
     let unread = state.unread();
     if let Some(tray) = app.try_state::<Tray>() {
-        tray.update(lang, unread, settings.do_not_disturb, crate::autostart_enabled(app));
+        tray.update(lang, unread, settings.do_not_disturb, super::app::autostart_enabled(app));
     }
 }
 
@@ -140,9 +141,9 @@ pub fn refresh_recent(app: &AppHandle) {
 fn open_recent(app: &AppHandle, index: &str) {
     let items = app.state::<AppState>().workbench.recent.list();
     let Some(item) = index.parse::<usize>().ok().and_then(|i| items.get(i)) else { return };
-    let result = crate::target::parse(&item.input, std::path::Path::new("/")).and_then(|spec| crate::workbench::open(app, spec));
+    let result = crate::workbench::target::parse(&item.input, std::path::Path::new("/")).and_then(|spec| super::workbench::open(app, spec));
     if let Err(e) = result {
         tracing::warn!(input = %item.input, "cannot open a recent target: {e}");
-        crate::workbench::show_window(app);
+        super::workbench::show_window(app);
     }
 }

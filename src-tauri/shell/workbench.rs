@@ -14,12 +14,14 @@ use tauri::http::{header, Request, Response, StatusCode};
 use tauri::{AppHandle, Emitter, Manager, State, WebviewUrl, WebviewWindowBuilder};
 use url::Url;
 
-use crate::calllog::{CallLog, Entry, Filter, Page};
-use crate::profile::{Profile, ProfileStore};
-use crate::ratelimit::RateLimit;
-use crate::target::{self, Kind, Recent, RecentItem, Spec, Target};
-use crate::api::now_ms;
-use crate::{api, manifest, AppState, WORKSPACE};
+use super::app::WORKSPACE;
+use super::state::AppState;
+use crate::core::api::{self, now_ms};
+use crate::workbench::calllog::{CallLog, Entry, Filter, Page};
+use crate::workbench::manifest;
+use crate::workbench::profile::{Profile, ProfileStore};
+use crate::workbench::ratelimit::RateLimit;
+use crate::workbench::target::{self, Kind, Recent, RecentItem, Spec, Target};
 
 pub const WORKBENCH: &str = "workbench";
 /// Rows sent with each `calllog-changed` (more than a tall window shows).
@@ -124,7 +126,7 @@ pub fn open(app: &AppHandle, spec: Spec) -> Result<Target, String> {
     wb.version.fetch_add(1, Ordering::SeqCst);
     let (url, checked, watch) = match &spec {
         Spec::Url(u) => {
-            crate::allow_remote(app, u).map_err(|e| e.to_string())?;
+            super::app::allow_remote(app, u).map_err(|e| e.to_string())?;
             (u.clone(), None, None)
         }
         Spec::File(p) => {
@@ -172,13 +174,13 @@ fn open_builtin(app: &AppHandle, kind: Kind, page: &str, title: &str) -> Result<
 fn navigate(app: &AppHandle, url: Url) -> Result<(), String> {
     let w = app.get_webview_window(WORKSPACE).ok_or("the workspace window is gone")?;
     w.navigate(url).map_err(|e| e.to_string())?;
-    crate::show_workspace(app);
+    super::app::show_workspace(app);
     Ok(())
 }
 
 fn announce(app: &AppHandle, target: &Target) {
     let _ = app.emit_to(WORKBENCH, "workbench-target", target);
-    crate::tray::refresh_recent(app);
+    super::tray::refresh_recent(app);
 }
 
 fn encode_segment(s: &str) -> String {
@@ -284,9 +286,9 @@ pub fn serve(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
     let not_found = |what: &str| reply(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", format!("{what}: not found").into_bytes());
     if let Some(name) = path.strip_prefix("/__kolokol/") {
         let asset: Option<(&str, &[u8])> = match name {
-            "host.html" => Some(("text/html; charset=utf-8", include_bytes!("host/host.html"))),
-            "host.js" => Some(("text/javascript; charset=utf-8", include_bytes!("host/host.js"))),
-            "host.css" => Some(("text/css; charset=utf-8", include_bytes!("host/host.css"))),
+            "host.html" => Some(("text/html; charset=utf-8", include_bytes!("../workbench/host/host.html"))),
+            "host.js" => Some(("text/javascript; charset=utf-8", include_bytes!("../workbench/host/host.js"))),
+            "host.css" => Some(("text/css; charset=utf-8", include_bytes!("../workbench/host/host.css"))),
             "require.js" => Some(("text/javascript; charset=utf-8", include_bytes!(concat!(env!("OUT_DIR"), "/vendor/require.js")))),
             "jquery.js" => Some(("text/javascript; charset=utf-8", include_bytes!(concat!(env!("OUT_DIR"), "/vendor/jquery.js")))),
             "underscore.js" => {
@@ -338,7 +340,7 @@ pub fn serve(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
 
 /// Calls from a page, in order, into the call log; the workbench window hears
 /// about it at most every 100 ms.
-pub fn record(app: &AppHandle, calls: &[crate::calllog::Call<'_>]) {
+pub fn record(app: &AppHandle, calls: &[crate::workbench::calllog::Call<'_>]) {
     let wb = wb(app);
     wb.calls.record(calls, now_ms());
     log_changed(app);
@@ -372,9 +374,9 @@ pub fn show_window(app: &AppHandle) {
         let _ = w.set_focus();
         return;
     }
-    let lang = crate::i18n::Lang::from_setting(&app.state::<AppState>().settings.get().language);
+    let lang = crate::core::i18n::Lang::from_setting(&app.state::<AppState>().settings.get().language);
     let mut builder = WebviewWindowBuilder::new(app, WORKBENCH, WebviewUrl::App("workbench.html".into()))
-        .title(format!("Kolokol — {}", crate::i18n::strings(lang).workbench_window))
+        .title(format!("Kolokol — {}", crate::core::i18n::strings(lang).workbench_window))
         .inner_size(620.0, 760.0);
     if let Some(ws) = app.get_webview_window(WORKSPACE) {
         if let (Ok(pos), Ok(size), Ok(scale)) = (ws.outer_position(), ws.outer_size(), ws.scale_factor()) {
@@ -440,7 +442,7 @@ pub fn workbench_start_page(app: AppHandle) -> Result<Target, String> {
 
 #[tauri::command]
 pub fn workbench_show_page(app: AppHandle) {
-    crate::show_workspace(&app);
+    super::app::show_workspace(&app);
 }
 
 #[tauri::command]
@@ -502,7 +504,7 @@ pub fn calllog_resend(app: AppHandle, state: State<'_, AppState>, seq: u64) -> R
         "(function () {{ try {{ window.APP.notifications[{method}](JSON.parse({payload})); }} \
          catch (e) {{ console.warn('[Kolokol] re-send failed', e); }} }})();"
     );
-    let w = app.get_webview_window(crate::WORKSPACE).ok_or("the workspace window is gone")?;
+    let w = app.get_webview_window(super::app::WORKSPACE).ok_or("the workspace window is gone")?;
     w.eval(&script).map_err(|e| e.to_string())
 }
 

@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::{Notification, Refusal, Warning};
-use crate::router::{Accepted, Route};
+use crate::core::api::{Notification, Refusal, Warning};
+use crate::core::router::{Accepted, Route};
 
 /// Entries kept; older ones are dropped and counted.
 pub const MAX_ENTRIES: usize = 250_000;
@@ -310,7 +310,7 @@ fn cut(s: &str, max: usize) -> (&str, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::router::{Policy, Router};
+    use crate::core::router::{Policy, Router};
     use serde_json::json;
 
     fn log_calls(log: &CallLog, router: &Router, calls: &[(&str, &str)]) {
@@ -365,7 +365,7 @@ mod tests {
     #[test]
     fn toast_results_arrive_later() {
         struct Fake;
-        impl crate::router::Channel for Fake {
+        impl crate::core::router::Channel for Fake {
             fn name(&self) -> &'static str {
                 "toast"
             }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use crate::api::Refusal;
+use crate::core::api::Refusal;
 
 /// Calls a page may make at once.
 pub const BURST: f64 = 12_000.0;

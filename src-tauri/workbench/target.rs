@@ -7,7 +7,7 @@ use std::path::{Component, Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::manifest::{self, Problem};
+use crate::workbench::manifest::{self, Problem};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -71,7 +71,7 @@ pub fn parse(input: &str, cwd: &Path) -> Result<Spec, String> {
             .ok_or_else(|| format!("{input:?} is not a file address this system can open"))?
     } else if lower.contains("://") || lower.starts_with("javascript:") || lower.starts_with("data:") {
         let url = Url::parse(input).map_err(|e| format!("{input:?} is not an address: {e}"))?;
-        crate::links::check_scheme(&url)?;
+        crate::core::links::check_scheme(&url)?;
         return Ok(Spec::Url(url));
     } else if let Some(rest) = input.strip_prefix("~/") {
         dirs::home_dir().ok_or("no home folder to expand ~ in")?.join(rest)

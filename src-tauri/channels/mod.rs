@@ -1,0 +1,5 @@
+//! Where an accepted center notification goes after the router.
+
+pub mod badge;
+pub mod history;
+pub mod toast;

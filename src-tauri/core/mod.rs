@@ -1,0 +1,9 @@
+//! The contract and the decisions: what a call may carry and where it goes.
+
+pub mod api;
+pub mod datadir;
+pub mod html;
+pub mod i18n;
+pub mod links;
+pub mod router;
+pub mod settings;

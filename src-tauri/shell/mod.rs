@@ -1,0 +1,11 @@
+//! The only code that touches Tauri: it wires the Tauri-free folders to
+//! windows, the tray, the `notifications` plugin and the `kolokol:` scheme.
+
+mod app;
+mod commands;
+mod plugin;
+mod state;
+mod tray;
+mod workbench;
+
+pub use app::run;
