@@ -1,8 +1,8 @@
 // History window of the notification center: every add_call / add_error kept by the
 // backend, newest first, in a virtualised list (fixed row height, recycled nodes,
 // keyset paging), with search, filters, read state and live updates.
-import { t, setLang, getLang, applyI18n } from "./i18n.js";
-import { keyTarget } from "./listnav.js";
+import { t, setLang, getLang, applyI18n } from "../shared/i18n.js";
+import { keyTarget } from "../shared/listnav.js";
 
 const invoke = (cmd, args) => window.__TAURI_INTERNALS__.invoke(cmd, args);
 const $ = (id) => document.getElementById(id);

@@ -2,9 +2,9 @@
 // there it has only APP.notifications (injected by Kolokol); every call it makes
 // shows up in the workbench's call log. One form per method, the payload as
 // editable JSON, prefilled with the examples of amoCRM's reference page.
-import { EXAMPLES } from "./examples.js";
-import { parseJson } from "./json.js";
-import { DICT, t, setLang, applyI18n } from "./i18n.js";
+import { EXAMPLES } from "../shared/examples.js";
+import { parseJson } from "../shared/json.js";
+import { DICT, t, setLang, applyI18n } from "../shared/i18n.js";
 
 // No settings here (an untrusted-level page cannot read them): the system language.
 setLang("auto");

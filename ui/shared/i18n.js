@@ -1,6 +1,6 @@
 // Strings of the UI in English and Russian, and a tiny translator.
 //
-//   import { t, setLang, detectLang, applyI18n } from "./i18n.js";
+//   import { t, setLang, detectLang, applyI18n } from "../shared/i18n.js";
 //   setLang(settings.language);          // "auto" | "ru" | "en"
 //   t("total", { n: 5 })                 // "5 notifications" / "5 уведомлений"
 //

@@ -1,6 +1,6 @@
 // The start page, shown in the workspace window among untrusted pages: it has
 // APP.notifications and nothing else. Settings live in the workbench window.
-import { EXAMPLES } from "./examples.js";
+import { EXAMPLES } from "../shared/examples.js";
 
 const $ = (id) => document.getElementById(id);
 
