@@ -439,29 +439,50 @@ async fn links_open_in_the_browser() {
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
     };
-    const ROOT: &str = "const root = () => document.querySelector('kolokol-overlay').shadowRoot;";
-    app.js(&format!("{ROOT}
-const {{ id }} = await APP.notifications.show_message_error({{ header: 'h', text: 't', link: 'javascript:alert(1)' }});
-root().querySelector(`[data-id=\"${{id}}\"]`).click();
-const e = await APP.notifications.add_error({{ header: 'Ошибка', text: 'Контакт не найден', link: '/contacts/list/?term=4951234567' }});
-root().querySelector(`[data-id=\"${{e.id}}\"]`).click();
-return null;")).await;
+    // Each popup clicked as a person does (WebDriver actions: trusted events),
+    // one a second at most, as a person clicks.
+    let popup = |id: &Value, inner: &str| {
+        format!("document.querySelector('kolokol-overlay').shadowRoot.querySelector('[data-id=\"{}\"] {inner}')", id.as_str().unwrap())
+    };
+    let js_id = app.js("return (await APP.notifications.show_message_error({ header: 'h', text: 't', link: 'javascript:alert(1)' })).id;").await;
+    app.click(&popup(&js_id, ".body")).await;
+    let id = app.js("return (await APP.notifications.add_error({ header: 'Ошибка', text: 'Контакт не найден', link: '/contacts/list/?term=4951234567' })).id;").await;
+    app.click(&popup(&id, ".body")).await;
     wait_lines(1);
-    app.js(&format!("{ROOT}
-const {{ id }} = await APP.notifications.add_call({{ text: 'Звонок', element: {{ id: 18221265, type: 'contact' }}, link: 'https://example.com/dialog.mp3' }});
-root().querySelector(`[data-id=\"${{id}}\"] [data-action=click]`).click();
-return null;")).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let id = app.js("return (await APP.notifications.add_call({ text: 'Звонок', element: { id: 18221265, type: 'contact' }, link: 'https://example.com/dialog.mp3' })).id;").await;
+    app.click(&popup(&id, "[data-action=click]")).await;
     wait_lines(2);
-    app.js(&format!("{ROOT}
-const {{ id }} = await APP.notifications.add_call({{ text: 'Звонок', element: {{ id: 18221265, type: 'contact' }}, link: 'https://example.com/dialog.mp3' }});
-root().querySelector(`[data-id=\"${{id}}\"] [data-action=recording]`).click();
-return null;")).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let id = app.js("return (await APP.notifications.add_call({ text: 'Звонок', element: { id: 18221265, type: 'contact' }, link: 'https://example.com/dialog.mp3' })).id;").await;
+    app.click(&popup(&id, "[data-action=recording]")).await;
     wait_lines(3);
-    app.js(&format!("{ROOT}
-const {{ id }} = await APP.notifications.show_message({{ header: 'h', text: 'see <a href=\"https://docs.example/a?b=1&c=2\">the docs</a>' }});
-root().querySelector(`[data-id=\"${{id}}\"] a`).click();
-return null;")).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let id = app.js("return (await APP.notifications.show_message({ header: 'h', text: 'see <a href=\"https://docs.example/a?b=1&c=2\">the docs</a>', tag: 'docs' })).id;").await;
+    app.click(&popup(&id, "a")).await;
     wait_lines(4);
+
+    // A page that opens links by itself, without a click: straight through the
+    // IPC in a loop (with and without a guessed key) and with a script's
+    // el.click() on its own popup. Nothing of it reaches the browser.
+    let tried = app
+        .js("
+const I = window.__TAURI_INTERNALS__;
+const { id } = await APP.notifications.show_message({ header: 'h', text: 'see <a href=\"https://docs.example/spam\">spam</a>' });
+const link = document.querySelector('kolokol-overlay').shadowRoot.querySelector('[data-id=\"' + id + '\"] a');
+const results = [];
+for (let i = 0; i < 50; i++) {
+  results.push(await I.invoke('plugin:notifications|open_link', { id, href: 'https://docs.example/spam' }).then(() => 'opened', (e) => String(e)));
+  results.push(await I.invoke('plugin:notifications|open_link', { id, href: 'https://docs.example/spam', key: 'guess' + i }).then(() => 'opened', (e) => String(e)));
+  link.click();
+}
+return results;")
+        .await;
+    let tried = tried.as_array().unwrap();
+    assert_eq!(tried.len(), 100);
+    assert!(tried.iter().all(|r| r.as_str().unwrap().contains("only from a click")), "{tried:?}");
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(read().lines().count(), 4, "a page opened links without a click:\n{}", read());
     assert_eq!(
         read().lines().collect::<Vec<_>>(),
         [

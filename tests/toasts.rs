@@ -229,9 +229,31 @@ fn clicking_a_call_reports_its_card_and_dismiss_closes_it() {
 
     toasts.show(&call("c2"));
     wait_until("the second call toast", Duration::from_secs(5), || s.displayed() == 1);
-    toasts.dismiss("c2");
+    toasts.dismiss("", "c2");
     wait_until("dismiss to close it", Duration::from_secs(5), || s.displayed() == 0);
     assert!(actions.try_recv().is_err(), "closing is not a click");
+}
+
+/// A header whose entities decode into Pango markup (this dunst parses markup
+/// in the summary as well as the body) arrives escaped, so it is shown as the
+/// text it was, not as a giant "Bank" title.
+#[test]
+fn markup_in_the_header_reaches_the_server_escaped() {
+    let s = session(true);
+    let (toasts, _actions) = start();
+    wait_available(&toasts);
+    let e = note(
+        Method::AddError,
+        "pango-1",
+        json!({"header": "&lt;span size=\"xx-large\"&gt;Bank&lt;/span&gt; &amp; Co", "text": "&lt;b&gt;pay now&lt;/b&gt;"}),
+    );
+    toasts.show(&e);
+    wait_until("the toast on screen", Duration::from_secs(5), || s.displayed() == 1);
+    let all = s.all_toasts();
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert_eq!(all[0].summary, "&lt;span size=\"xx-large\"&gt;Bank&lt;/span&gt; &amp; Co");
+    assert_eq!(all[0].body, "&lt;b&gt;pay now&lt;/b&gt;");
+    assert!(!all[0].message.contains("<span"), "{:?}", all[0]);
 }
 
 #[test]
@@ -245,11 +267,23 @@ fn a_later_toast_with_the_same_tag_replaces_the_earlier() {
     wait_until("the replacement", Duration::from_secs(5), || toasts.health().shown == 2);
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(s.displayed(), 1);
-    toasts.dismiss("+7 1");
+    // Another source's tag and dismiss reach nothing of this one's: its
+    // same-tag toast is a toast of its own, and its dismiss (handled in
+    // order, before that toast is shown) closes nothing.
+    toasts.dismiss("https://evil.example", "+7 1");
+    toasts.show(&Notification {
+        source: "https://evil.example".into(),
+        ..note(Method::AddCall, "evil", json!({"text": "spoofed", "from": "+7 1", "tag": "+7 1"}))
+    });
+    wait_until("the other source's own toast", Duration::from_secs(5), || s.displayed() == 2);
+    toasts.dismiss("https://evil.example", "+7 1");
+    wait_until("the other source's dismiss of its own toast", Duration::from_secs(5), || s.displayed() == 1);
+    toasts.dismiss("", "+7 1");
     wait_until("dismiss by tag", Duration::from_secs(5), || s.displayed() == 0);
     let all = s.all_toasts();
-    assert_eq!(all.len(), 1, "{all:#?}");
-    assert_eq!(all[0].body, "+7 1\nsecond");
+    assert_eq!(all.len(), 2, "{all:#?}");
+    assert!(all.iter().any(|t| t.body == "+7 1\nsecond"), "{all:#?}");
+    assert!(all.iter().any(|t| t.body == "+7 1\nspoofed"), "{all:#?}");
 }
 
 #[test]

@@ -328,7 +328,7 @@ async fn a_hostile_page_is_contained_and_the_app_stays_responsive() {
     assert!(!settings.contains("evil.example"), "{settings}");
 
     // The workbench window answers too, with every call in its log.
-    app.client.switch_to_window(bench).await.unwrap();
+    app.client.switch_to_window(bench.clone()).await.unwrap();
     let t = Instant::now();
     let page = log_rows(&app, json!({ "outcome": "refused" })).await;
     eprintln!("call log: {} entries, {} refused; a filtered page in {} ms", page["total"], page["matching"], t.elapsed().as_millis());
@@ -339,10 +339,27 @@ async fn a_hostile_page_is_contained_and_the_app_stays_responsive() {
     let shown = &logged["notification"]["text"];
     assert!(shown.as_str().is_some_and(|t| !t.contains("onerror") && !t.contains("<script")), "sanitised: {shown}");
     // Still usable afterwards: the budget refills.
-    app.client.switch_to_window(workspace).await.unwrap();
+    app.client.switch_to_window(workspace.clone()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     let after = app.js("return await APP.notifications.show_message({ text: 'after the storm' }).then((r) => !!r.id, (e) => e.code);").await;
     assert_eq!(after, json!(true));
+
+    // Loading another page of the same origin (a reload, or the next file of
+    // the folder) does not refill the budget: a second burst right after the
+    // first gets only what refilled meanwhile (200 a second), not 12,000.
+    const BURST: &str = "const calls = []; for (let i = 0; i < 5000; i++) calls.push(APP.notifications.show_message({ text: 'again ' + i }).then(() => 1, () => 0));
+return (await Promise.all(calls)).reduce((a, b) => a + b, 0);";
+    app.js(BURST).await;
+    app.client.switch_to_window(bench).await.unwrap();
+    let t = Instant::now();
+    let opened = invoke(&app, "workbench_open", json!({ "input": fixture("plain.html") })).await;
+    assert_eq!(opened["ok"]["kind"], "file", "{opened}");
+    app.client.switch_to_window(workspace).await.unwrap();
+    wait_long(&app, "location.pathname.endsWith('/plain.html') && !!window.APP", 20).await;
+    let accepted = app.js(BURST).await.as_u64().unwrap();
+    let refill = (t.elapsed().as_secs_f64() + 1.0) * 200.0;
+    eprintln!("after loading another page of the origin: {accepted} of 5,000 accepted ({:.1} s later)", t.elapsed().as_secs_f64());
+    assert!((accepted as f64) < refill.max(400.0), "the new page got a fresh budget: {accepted} accepted");
     app.stop().await;
 }
 

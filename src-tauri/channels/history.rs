@@ -112,6 +112,8 @@ pub struct Row {
     pub updated_ms: i64,
     pub read: bool,
     pub tag: Option<String>,
+    /// Who sent it (see `Notification::source`); empty for rows older than sources.
+    pub source: String,
     pub icon: Option<String>,
     pub click: Option<Link>,
     pub card: Option<Link>,
@@ -159,6 +161,18 @@ impl History {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .map_err(|e| format!("history: cannot create the folder {}: {e}", dir.display()))?;
+        }
+        // Private from the first byte: SQLite gives its -wal and -shm files
+        // the database file's mode.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| format!("history: cannot create {}: {e}", path.display()))?;
         }
         let mut conn = Connection::open(path).map_err(|e| open_err(path, e))?;
         configure_writer(&conn).map_err(|e| format!("history: cannot open {}: {e}", path.display()))?;
@@ -403,6 +417,7 @@ fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         from: s("from"),
         to: s("to"),
         icon: s("icon"),
+        source: s("source").unwrap_or_default(),
         duration_s: data.get("duration_s").and_then(Value::as_u64),
         click: link("click"),
         card: link("card"),
@@ -465,6 +480,7 @@ struct Prepared {
     method: &'static str,
     look: &'static str,
     tag: Option<String>,
+    source: String,
     date_ms: i64,
     data: String,
     payload: String,
@@ -484,6 +500,7 @@ impl Prepared {
             method: n.method.as_str(),
             look: look_str(n.look),
             tag: n.tag.clone(),
+            source: n.source.clone(),
             date_ms: n.date_ms,
             data: data.to_string(),
             payload: n.payload.to_string(),
@@ -600,9 +617,10 @@ fn apply(c: &Connection, op: &Op, now: i64) -> rusqlite::Result<Reply> {
 
 fn insert_one(c: &Connection, p: &Prepared, now: i64) -> rusqlite::Result<Stored> {
     if let Some(tag) = &p.tag {
+        // A tag is the sender's own: another source's same tag is another row.
         let old: Option<(i64, String)> = c
-            .prepare_cached("SELECT seq, id FROM notifications WHERE tag = ?1")?
-            .query_row([tag], |r| Ok((r.get(0)?, r.get(1)?)))
+            .prepare_cached("SELECT seq, id FROM notifications WHERE source = ?1 AND tag = ?2")?
+            .query_row(params![p.source, tag], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         if let Some((seq, old_id)) = old {
             // Same tag: the row becomes the new notification, unread again; seq
@@ -619,10 +637,10 @@ fn insert_one(c: &Connection, p: &Prepared, now: i64) -> rusqlite::Result<Stored
     }
     c.prepare_cached(
         "INSERT INTO notifications (id, method, look, tag, date_ms, created_ms, updated_ms, read, data, payload, \
-         fts_header, fts_text, fts_from, fts_to) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 0, ?7, ?8, ?9, ?10, ?11, ?12)",
+         fts_header, fts_text, fts_from, fts_to, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 0, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
     .execute(params![
-        p.id, p.method, p.look, p.tag, p.date_ms, now, p.data, p.payload, p.fts[0], p.fts[1], p.fts[2], p.fts[3]
+        p.id, p.method, p.look, p.tag, p.date_ms, now, p.data, p.payload, p.fts[0], p.fts[1], p.fts[2], p.fts[3], p.source
     ])?;
     Ok(Stored { seq: c.last_insert_rowid(), replaced_id: None })
 }
@@ -650,7 +668,7 @@ type Migration = fn(&Transaction<'_>) -> rusqlite::Result<()>;
 
 /// The schema's history, in order; `PRAGMA user_version` is how many have run.
 /// Append only: never edit a step that has shipped.
-const MIGRATIONS: &[Migration] = &[v1_table, v2_search, v3_counts];
+const MIGRATIONS: &[Migration] = &[v1_table, v2_search, v3_counts, v4_source];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
@@ -775,6 +793,17 @@ fn v3_counts(tx: &Transaction<'_>) -> rusqlite::Result<()> {
             INSERT INTO counts (look, read, n) VALUES (new.look, new.read, 1)
             ON CONFLICT (look, read) DO UPDATE SET n = n + 1;
         END;",
+    )
+}
+
+/// v4: each row's source (a page's origin, `cli`), and tags unique per
+/// source, so one sender's tag never rewrites another's row. Older rows keep
+/// the empty source.
+fn v4_source(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "ALTER TABLE notifications ADD COLUMN source TEXT NOT NULL DEFAULT '';
+         DROP INDEX notifications_tag;
+         CREATE UNIQUE INDEX notifications_source_tag ON notifications(source, tag) WHERE tag IS NOT NULL;",
     )
 }
 
@@ -1143,6 +1172,20 @@ mod tests {
         assert_eq!((back.filter, back.limit), (Filter::Calls, 50));
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn its_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let (_d, path) = temp();
+        let h = History::open(&path).unwrap();
+        h.insert(&msg("a caller's number")).unwrap();
+        for suffix in ["", "-wal", "-shm"] {
+            let f = PathBuf::from(format!("{}{suffix}", path.display()));
+            let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", f.display());
+        }
+    }
+
     #[test]
     fn tag_replaces_in_place() {
         let (_d, path) = temp();
@@ -1174,6 +1217,32 @@ mod tests {
         assert_eq!(batch[0].seq, batch[1].seq);
         assert!(batch[1].replaced_id.is_some());
         assert_eq!(h.list(&Query::default()).unwrap().total, 3);
+        drop(h);
+        integrity(&path);
+    }
+
+    /// A tag belongs to its source: another page reusing it (a phone number,
+    /// say) adds a row of its own and leaves the first source's row alone.
+    #[test]
+    fn a_tag_is_scoped_to_its_source() {
+        let (_d, path) = temp();
+        let h = History::open(&path).unwrap();
+        let from = |source: &str, text: &str| Notification {
+            source: source.into(),
+            ..note(Method::AddCall, json!({"text": text, "from": "+7 999 123", "tag": "+79991234567"}))
+        };
+        let crm = h.insert(&from("https://a.amocrm.ru", "Входящий от Петровой")).unwrap();
+        let evil = h.insert(&from("https://evil.example", "Звонок завершён")).unwrap();
+        assert_ne!(evil.seq, crm.seq);
+        assert_eq!(evil.replaced_id, None);
+        let again = h.insert(&from("https://a.amocrm.ru", "Разговор 1:01")).unwrap();
+        assert_eq!(again.seq, crm.seq, "the same source still replaces its own row");
+        let rows = h.list(&Query::default()).unwrap().rows;
+        assert_eq!(rows.len(), 2);
+        let mine = rows.iter().find(|r| r.seq == crm.seq).unwrap();
+        assert_eq!((mine.source.as_str(), mine.text.as_deref()), ("https://a.amocrm.ru", Some("Разговор 1:01")));
+        let theirs = rows.iter().find(|r| r.seq == evil.seq).unwrap();
+        assert_eq!((theirs.source.as_str(), theirs.text.as_deref()), ("https://evil.example", Some("Звонок завершён")));
         drop(h);
         integrity(&path);
     }

@@ -215,9 +215,10 @@ impl Toasts {
         }
     }
 
-    /// Closes the toast of a notification id or a tag (a call that was answered).
-    pub fn dismiss(&self, id_or_tag: &str) {
-        if self.tx.try_send(Cmd::Dismiss(id_or_tag.to_owned())).is_err() {
+    /// Closes the toast of a notification id or a tag (a call that was
+    /// answered), among the toasts of `source` only.
+    pub fn dismiss(&self, source: &str, id_or_tag: &str) {
+        if self.tx.try_send(Cmd::Dismiss(key(source, id_or_tag))).is_err() {
             tracing::warn!(id_or_tag, "toast queue full; dismiss dropped");
         }
     }
@@ -446,8 +447,14 @@ fn content(n: &Notification, kind: Kind, labels: &Labels) -> Content {
 #[derive(Default)]
 struct Registry {
     live: HashMap<u32, Live>,
-    /// Notification ids and tags -> server id.
+    /// [`key`]s of notification ids and tags -> server id.
     keys: HashMap<String, u32>,
+}
+
+/// An id or tag as the registry knows it: within its source, so one sender
+/// can neither replace nor dismiss another's toast.
+fn key(source: &str, id_or_tag: &str) -> String {
+    format!("{source}\n{id_or_tag}")
 }
 
 struct Live {
@@ -594,7 +601,7 @@ impl Worker {
         let Some(kind) = Kind::of(n.method) else { return };
         let replaces = {
             let reg = lock(&self.shared.registry);
-            [Some(&n.id), n.tag.as_ref()].into_iter().flatten().find_map(|k| reg.keys.get(k).copied())
+            [Some(&n.id), n.tag.as_ref()].into_iter().flatten().find_map(|k| reg.keys.get(&key(&n.source, k)).copied())
         };
         // A replacement adds nothing to the screen, so it skips the burst limit.
         if replaces.is_none() && !self.coalescer.offer(kind, Instant::now()) {
@@ -665,9 +672,9 @@ impl Worker {
             tracing::warn!("{MAX_WATCHED} toasts open; this one can be neither clicked through nor dismissed");
             return;
         }
-        for k in [Some(&n.id), n.tag.as_ref()].into_iter().flatten() {
-            if !keys.contains(k) {
-                keys.push(k.clone());
+        for k in [Some(&n.id), n.tag.as_ref()].into_iter().flatten().map(|k| key(&n.source, k)) {
+            if !keys.contains(&k) {
+                keys.push(k);
             }
         }
         for k in &keys {
@@ -761,8 +768,12 @@ mod os {
 
     pub fn build(c: &Content, replaces: Option<u32>, body_markup: bool) -> notify_rust::Notification {
         let mut n = notify_rust::Notification::new();
-        n.appname(APP_NAME).summary(&c.summary);
-        n.body(&if body_markup { super::escape_markup(&c.body) } else { c.body.clone() });
+        // A server that parses markup (dunst does, with `markup = full`) parses
+        // the summary too, so a header like `&lt;span size="xx-large"&gt;`
+        // (decoded to markup by the HTML-to-text step) must reach it escaped.
+        let text = |s: &str| if body_markup { super::escape_markup(s) } else { s.to_owned() };
+        n.appname(APP_NAME).summary(&text(&c.summary));
+        n.body(&text(&c.body));
         match c.kind {
             Kind::Call => {
                 n.urgency(Urgency::Critical)

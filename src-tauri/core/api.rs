@@ -119,6 +119,11 @@ pub struct Notification {
     pub element: Option<Element>,
     pub duration_s: Option<u64>,
     pub tag: Option<String>,
+    /// Who sent it: a page's origin (`https://x.amocrm.ru`, `kolokol://localhost`)
+    /// or `cli`. Set by the router; a `tag` and `dismiss` reach only the
+    /// notifications of the same source.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub source: String,
     /// The payload exactly as received, unknown keys included (stored by
     /// the history; not sent back to the page, which has it).
     #[serde(skip_serializing)]
@@ -246,6 +251,7 @@ pub fn normalize(method: Method, raw: &str, ctx: Context<'_>) -> Result<Notifica
         element,
         duration_s,
         tag,
+        source: String::new(),
         warnings: w.0,
         payload,
     })

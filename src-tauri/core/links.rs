@@ -45,6 +45,20 @@ pub fn resolve(given: &str, account: Option<&Url>) -> Result<Option<Link>, Strin
     Ok(Some(Link { given: given.to_owned(), href: Some(absolute.into()), reason: None }))
 }
 
+/// Who a page is, as the center knows its senders: `scheme://host[:port]` of
+/// its address (also for custom schemes, whose URL origin is opaque), or the
+/// text itself when it is no URL.
+pub fn origin_of(address: &str) -> String {
+    match Url::parse(address) {
+        Ok(u) => match (u.host_str(), u.port()) {
+            (Some(h), Some(p)) => format!("{}://{h}:{p}", u.scheme()),
+            (Some(h), None) => format!("{}://{h}", u.scheme()),
+            (None, _) => format!("{}:", u.scheme()),
+        },
+        Err(_) => address.chars().take(200).collect(),
+    }
+}
+
 /// Only http and https leave the app; every other scheme is dropped.
 pub fn check_scheme(url: &Url) -> Result<(), String> {
     match url.scheme() {
@@ -128,5 +142,15 @@ mod tests {
         assert_eq!(card_path("company", "9").as_deref(), Some("/companies/detail/9"));
         assert_eq!(card_path("task", "9"), None);
         assert_eq!(card_path("contact", "1/../x").as_deref(), Some("/contacts/detail/1%2F..%2Fx"));
+    }
+
+    #[test]
+    fn a_pages_origin_names_its_sender() {
+        assert_eq!(origin_of("https://a.amocrm.ru/leads/list/?x=1#y"), "https://a.amocrm.ru");
+        assert_eq!(origin_of("http://localhost:5173/index.html"), "http://localhost:5173");
+        assert_eq!(origin_of("kolokol://localhost/page/plain.html"), "kolokol://localhost");
+        assert_eq!(origin_of("tauri://localhost/playground.html"), "tauri://localhost");
+        assert_eq!(origin_of("about:blank"), "about:");
+        assert_eq!(origin_of("cli"), "cli");
     }
 }

@@ -5,5 +5,6 @@ pub mod datadir;
 pub mod html;
 pub mod i18n;
 pub mod links;
+pub mod quota;
 pub mod router;
 pub mod settings;

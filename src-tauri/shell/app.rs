@@ -44,7 +44,7 @@ pub fn run() {
         }
     };
     let data_dir = datadir::choose(args.data_dir.as_deref());
-    if let Err(e) = std::fs::create_dir_all(&data_dir) {
+    if let Err(e) = datadir::create_private(&data_dir) {
         eprintln!("kolokol: cannot create the data directory {}: {e}", data_dir.display());
         std::process::exit(1);
     }
@@ -245,7 +245,7 @@ fn control(app: &AppHandle, req: control::Request) -> serde_json::Value {
     match req {
         control::Request::Status => state.status(app),
         control::Request::Send { method, payload } => {
-            let result = state.accept(&method, &payload);
+            let result = state.accept("cli", &method, &payload);
             let source: Arc<str> = "cli".into();
             workbench::record(app, &[calllog::Call { source: &source, method: &method, payload: &payload, result: &result }]);
             match result {

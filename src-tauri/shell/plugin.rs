@@ -5,20 +5,28 @@
 use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
+use tauri::ipc::{InvokeBody, Request};
 use tauri::plugin::{Builder, TauriPlugin};
 use tauri::{AppHandle, Manager, State, Webview, Wry};
 
 use super::state::AppState;
 use super::workbench;
 use crate::core::api::Refusal;
+use crate::core::links;
 use crate::core::router::{Accepted, Route};
 use crate::workbench::calllog::Call as Logged;
 use crate::workbench::ratelimit;
 
+/// Proves that an `open_link` comes from the init script (which sends it
+/// only for a trusted click on a popup), not from the page calling the IPC
+/// itself: random per run, known only inside the init script's closure.
+static GESTURE_KEY: LazyLock<String> = LazyLock::new(|| uuid::Uuid::new_v4().simple().to_string());
+
 static INIT_SCRIPT: LazyLock<String> = LazyLock::new(|| {
     let css = serde_json::to_string(include_str!("inject/overlay.css")).expect("css as JSON string");
+    let key = serde_json::to_string(GESTURE_KEY.as_str()).expect("key as JSON string");
     format!(
-        "(function () {{\n\"use strict\";\nconst OVERLAY_CSS = {css};\n{}\n{}\n}})();",
+        "(function () {{\n\"use strict\";\nconst OVERLAY_CSS = {css};\nconst GESTURE_KEY = {key};\n{}\n{}\n}})();",
         include_str!("inject/overlay.js"),
         include_str!("inject/api.js")
     )
@@ -42,16 +50,16 @@ async fn notify(app: AppHandle, webview: Webview, method: String, payload: Strin
 
 /// Rate limit, validation, routing and the call log, for calls of one page.
 async fn handle(app: AppHandle, webview: Webview, calls: Vec<Call>) -> Result<Vec<Result<Accepted, Refusal>>, Refusal> {
-    let take = app.state::<AppState>().workbench.limit.take(webview.label(), calls.len(), Instant::now());
+    let source = page_of(&app, &webview);
+    let origin = links::origin_of(&source);
+    // Budgets are per origin, not per page load: reloading refills nothing.
+    let take = app.state::<AppState>().workbench.limit.take(&origin, calls.len(), Instant::now());
     let allowed = take.allowed;
-    let source: Arc<str> = app.state::<AppState>().workbench.page(webview.label()).unwrap_or_else(|| {
-        webview.url().map(|u| u.to_string()).unwrap_or_else(|_| webview.label().to_owned()).into()
-    });
     let worker = app.clone();
     let results = tauri::async_runtime::spawn_blocking(move || {
         let state = worker.state::<AppState>();
         let pairs: Vec<(&str, &str)> = calls[..allowed].iter().map(|c| (c.method.as_str(), c.payload.as_str())).collect();
-        let mut results = state.accept_batch(&pairs);
+        let mut results = state.accept_batch(&origin, &pairs);
         results.extend((allowed..calls.len()).map(|_| Err(ratelimit::refusal())));
         if take.started_limiting {
             tracing::warn!(page = %source, "rate limit reached: this page's calls are refused until it slows down");
@@ -72,8 +80,19 @@ async fn handle(app: AppHandle, webview: Webview, calls: Vec<Call>) -> Result<Ve
     Ok(results)
 }
 
+/// The address of the page in `webview` (the call log's source).
+fn page_of(app: &AppHandle, webview: &Webview) -> Arc<str> {
+    app.state::<AppState>().workbench.page(webview.label()).unwrap_or_else(|| {
+        webview.url().map(|u| u.to_string()).unwrap_or_else(|_| webview.label().to_owned()).into()
+    })
+}
+
 /// Most calls one batch may carry; the facade sends at most this many.
 const MAX_BATCH: usize = 200;
+/// Largest batch body, checked before it is parsed; the facade cuts its
+/// batches at 1 MiB of payloads (a call alone may be bigger: it goes by
+/// `notify`, whose payload the contract's 64 KiB limit refuses).
+const MAX_BATCH_BYTES: usize = 4 << 20;
 
 #[derive(serde::Deserialize)]
 struct Call {
@@ -90,21 +109,49 @@ enum Outcome {
 
 /// Calls a page made within one task, sent together by the facade so a burst
 /// costs one IPC message and one commit per batch, not per call.
+/// The body is the JSON array of calls as raw bytes, so its size is checked
+/// before anything parses it.
 #[tauri::command]
-async fn notify_batch(app: AppHandle, webview: Webview, calls: Vec<Call>) -> Result<Vec<Outcome>, Refusal> {
+async fn notify_batch(app: AppHandle, webview: Webview, request: Request<'_>) -> Result<Vec<Outcome>, Refusal> {
+    let InvokeBody::Raw(body) = request.body() else {
+        return Err(Refusal::new("bad_batch", "calls", "a batch is sent as the raw bytes of a JSON array of {method, payload}"));
+    };
+    if body.len() > MAX_BATCH_BYTES {
+        return Err(Refusal::new("too_large", "calls", format!("the batch is {} bytes; at most {MAX_BATCH_BYTES}", body.len())));
+    }
+    let calls: Vec<Call> = serde_json::from_slice(body)
+        .map_err(|e| Refusal::new("bad_batch", "calls", format!("not a JSON array of {{method, payload}}: {e}")))?;
     if calls.len() > MAX_BATCH {
-        return Err(Refusal::new("too_many", "payload", format!("{} calls in one batch; at most {MAX_BATCH}", calls.len())));
+        return Err(Refusal::new("too_many", "calls", format!("{} calls in one batch; at most {MAX_BATCH}", calls.len())));
     }
     let results = handle(app, webview, calls).await?;
     Ok(results.into_iter().map(|r| r.map_or_else(Outcome::Err, |a| Outcome::Ok(Box::new(a)))).collect())
 }
 
-/// A click on a popup or a link inside it. Only links the notification carried
-/// are opened, and only http(s), in the user's browser.
+/// A click on a popup or a link inside it. Only for a real click (the init
+/// script's key), at most three at once and then one a second per origin, only
+/// links the page's own notification carried and that it has not dismissed,
+/// and only http(s), in the user's browser.
 #[tauri::command]
-async fn open_link(app: AppHandle, state: State<'_, AppState>, id: String, href: String) -> Result<(), String> {
+async fn open_link(
+    app: AppHandle,
+    webview: Webview,
+    state: State<'_, AppState>,
+    id: String,
+    href: String,
+    key: Option<String>,
+) -> Result<(), String> {
+    let origin = links::origin_of(&page_of(&app, &webview));
+    if key.as_deref() != Some(GESTURE_KEY.as_str()) {
+        tracing::warn!(%origin, "open_link without a click on a popup refused");
+        return Err("links open only from a click on the popup".into());
+    }
+    if state.workbench.link_limit.take(&origin, 1, Instant::now()).allowed == 0 {
+        tracing::warn!(%origin, "open_link refused: more than one link a second");
+        return Err("too many links opened at once; at most one a second".into());
+    }
     let account = state.settings.account();
-    let url = state.router.link_to_open(&id, &href, account.as_ref())?;
+    let url = state.router.link_to_open(&origin, &id, &href, account.as_ref())?;
     tracing::info!(%url, "opening link in the browser");
     super::app::open_external(&app, url.as_str());
     Ok(())
@@ -112,7 +159,9 @@ async fn open_link(app: AppHandle, state: State<'_, AppState>, id: String, href:
 
 /// `APP.notifications.dismiss(idOrTag)`: the page closes its popup; this closes the toast.
 #[tauri::command]
-async fn dismiss(state: State<'_, AppState>, id_or_tag: String) -> Result<(), String> {
-    state.toasts.dismiss(&id_or_tag);
+async fn dismiss(app: AppHandle, webview: Webview, state: State<'_, AppState>, id_or_tag: String) -> Result<(), String> {
+    let origin = links::origin_of(&page_of(&app, &webview));
+    state.router.dismiss(&origin, &id_or_tag);
+    state.toasts.dismiss(&origin, &id_or_tag);
     Ok(())
 }

@@ -30,20 +30,23 @@ pub struct AppState {
 
 impl AppState {
     /// One call, from a page or from `kolokol send`, with the settings as they are now.
-    pub fn accept(&self, method: &str, payload: &str) -> Result<router::Accepted, api::Refusal> {
-        self.accept_batch(&[(method, payload)]).pop().expect("one result per call")
+    pub fn accept(&self, source: &str, method: &str, payload: &str) -> Result<router::Accepted, api::Refusal> {
+        self.accept_batch(source, &[(method, payload)]).pop().expect("one result per call")
     }
 
     /// Calls that arrived together (a page's burst): stored in one commit.
-    pub fn accept_batch(&self, calls: &[(&str, &str)]) -> Vec<Result<router::Accepted, api::Refusal>> {
+    /// `source` is the page's origin or `cli`.
+    pub fn accept_batch(&self, source: &str, calls: &[(&str, &str)]) -> Vec<Result<router::Accepted, api::Refusal>> {
         let s = self.settings.get();
         let account = self.settings.account();
         let policy = router::Policy { do_not_disturb: s.do_not_disturb, calls_break_through: s.calls_break_through };
-        let results = self.router.accept_batch(calls, account.as_ref(), policy);
+        let results = self.router.accept_batch(source, calls, account.as_ref(), policy);
         // A burst is one line at info level (its calls at debug): logging
         // must not cost more than the calls.
         let single = calls.len() == 1;
         for ((method, _), result) in calls.iter().zip(&results) {
+            // A refused name can be a megabyte long; the call log keeps its start.
+            let method = if method.len() > router::MAX_METHOD_BYTES { "(a method name too long to log)" } else { method };
             match result {
                 Ok(a) if single => tracing::info!(method, id = %a.id, channels = ?a.channels, warnings = a.notification.warnings.len(), "accepted"),
                 Ok(a) => tracing::debug!(method, id = %a.id, channels = ?a.channels, warnings = a.notification.warnings.len(), "accepted"),

@@ -34,6 +34,8 @@ type Watcher = notify::RecommendedWatcher;
 pub struct Workbench {
     pub calls: CallLog,
     pub limit: RateLimit,
+    /// Links a page's popups may open: a few clicks at once, then one a second.
+    pub link_limit: RateLimit,
     pub recent: Recent,
     pub profile: ProfileStore,
     current: Mutex<Current>,
@@ -59,6 +61,7 @@ impl Workbench {
         Workbench {
             calls: CallLog::default(),
             limit: RateLimit::default(),
+            link_limit: RateLimit::new(3.0, 1.0),
             recent: Recent::load(data_dir),
             profile: ProfileStore::load(data_dir),
             current: Mutex::default(),
@@ -68,10 +71,9 @@ impl Workbench {
         }
     }
 
-    /// A page starts loading in webview `label`: a fresh call budget, and
-    /// the address its calls are logged under.
+    /// A page starts loading in webview `label`: the address its calls are
+    /// logged under (and whose origin their budget is drawn from).
     pub fn page_started(&self, label: &str, url: &Url) {
-        self.limit.reset(label);
         self.pages.lock().unwrap_or_else(|e| e.into_inner()).insert(label.to_owned(), Arc::from(url.as_str()));
     }
 

@@ -10,12 +10,16 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use serde::{Deserialize, Serialize};
 
 use crate::core::api::{Notification, Refusal, Warning};
-use crate::core::router::{Accepted, Route};
+use crate::core::router::{Accepted, Route, MAX_METHOD_BYTES};
 
 /// Entries kept; older ones are dropped and counted.
 pub const MAX_ENTRIES: usize = 250_000;
-/// Payload bytes kept over all entries.
+/// Bytes kept over all entries: payloads, method names, the normalised
+/// notifications (escaped text can be several times its payload), refusals
+/// and warnings, and a fixed share per entry for the rest.
 pub const MAX_BYTES: usize = 256 << 20;
+/// The fixed share of an entry: its structs, counters and pointers.
+const ENTRY_OVERHEAD: usize = 256;
 /// A payload is kept up to this size (bigger ones are refused anyway).
 pub const KEEP_PAYLOAD: usize = 64 << 10;
 /// Rows of a page carry at most this much of their payload.
@@ -82,6 +86,33 @@ pub struct Entry {
     pub row: Row,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notification: Option<Box<Notification>>,
+    /// What it counts against [`MAX_BYTES`].
+    #[serde(skip)]
+    cost: usize,
+}
+
+/// The bytes an entry keeps (see [`MAX_BYTES`]).
+fn cost(row: &Row, n: Option<&Notification>) -> usize {
+    let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+    let link = |l: &Option<crate::core::links::Link>| l.as_ref().map_or(0, |l| l.given.len() + opt(&l.href) + opt(&l.reason));
+    let warnings: usize = row.warnings.iter().map(|w| w.field.len() + w.message.len()).sum();
+    let refusal = row.refusal.as_ref().map_or(0, |r| r.field.len() + r.message.len());
+    let notification = n.map_or(0, |n| {
+        n.id.len()
+            + opt(&n.header)
+            + opt(&n.text)
+            + opt(&n.icon)
+            + opt(&n.from)
+            + opt(&n.to)
+            + opt(&n.tag)
+            + link(&n.click)
+            + link(&n.card)
+            + link(&n.recording)
+            + n.element.as_ref().map_or(0, |e| e.id.len() + e.kind.len() + opt(&e.name))
+            // The notification's warnings are a second copy of the row's.
+            + warnings
+    });
+    ENTRY_OVERHEAD + row.payload.len() + row.method.len() + opt(&row.id) + warnings + refusal + notification
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -162,7 +193,8 @@ impl CallLog {
                 seq,
                 at_ms: now_ms,
                 source: c.source.clone(),
-                method: c.method.to_owned(),
+                // Capped: a method name is refused past this length anyway.
+                method: cut(c.method, MAX_METHOD_BYTES).0.to_owned(),
                 payload: payload.to_owned(),
                 payload_bytes: c.payload.len(),
                 payload_cut,
@@ -197,12 +229,13 @@ impl CallLog {
                 }
                 Err(r) => e.refusal = Some(r.clone()),
             }
-            inner.bytes += e.payload.len();
-            inner.entries.push_back(Entry { row: e, notification });
+            let cost = cost(&e, notification.as_deref());
+            inner.bytes += cost;
+            inner.entries.push_back(Entry { row: e, notification, cost });
         }
         while inner.entries.len() > MAX_ENTRIES || inner.bytes > MAX_BYTES {
             let Some(old) = inner.entries.pop_front() else { break };
-            inner.bytes -= old.row.payload.len();
+            inner.bytes -= old.cost;
             inner.dropped += 1;
             if let Some(id) = &old.row.id {
                 inner.awaiting.remove(id);
@@ -315,7 +348,7 @@ mod tests {
 
     fn log_calls(log: &CallLog, router: &Router, calls: &[(&str, &str)]) {
         let source: Arc<str> = "kolokol://localhost/page/t.html".into();
-        let results = router.accept_batch(calls, None, Policy::default());
+        let results = router.accept_batch(&source, calls, None, Policy::default());
         let entries: Vec<Call> = calls
             .iter()
             .zip(&results)
@@ -412,5 +445,29 @@ mod tests {
         assert_eq!(log.page(&Filter::default(), 0, 1).rows[0].seq, MAX_ENTRIES as u64 + 1001, "seqs never repeat");
         let doc: serde_json::Value = serde_json::from_str(&log.export()).unwrap();
         assert_eq!(doc["entries"].as_array().unwrap().len(), 1);
+    }
+
+    /// A 1 MB method name is refused by its length, and the log keeps only
+    /// the start of it; what the log counts includes the method and the
+    /// normalised notification, not only the payload.
+    #[test]
+    fn everything_kept_is_counted() {
+        let (log, router) = (CallLog::default(), Router::default());
+        let long = "m".repeat(1 << 20);
+        log_calls(&log, &router, &[(&long, "{}")]);
+        let e = log.get(0).unwrap().row;
+        let r = e.refusal.as_ref().unwrap();
+        assert_eq!((r.code, r.field.as_str()), ("too_large", "method"));
+        assert_eq!(e.method.len(), MAX_METHOD_BYTES);
+        assert!(log.lock().bytes < 2 * ENTRY_OVERHEAD, "{}", log.lock().bytes);
+
+        log.clear();
+        // Escaping makes the text four times its payload.
+        let lt = format!(r#"{{"text":"{}"}}"#, "<".repeat(60_000));
+        log_calls(&log, &router, &[("add_error", &lt)]);
+        let e = log.get(log.page(&Filter::default(), 0, 1).rows[0].seq).unwrap();
+        let text = e.notification.as_ref().and_then(|n| n.text.as_ref()).map_or(0, String::len);
+        assert!(text >= 4 * 60_000, "{text}");
+        assert!(log.lock().bytes >= lt.len() + text, "{} < {}", log.lock().bytes, lt.len() + text);
     }
 }

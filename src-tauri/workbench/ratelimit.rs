@@ -1,4 +1,5 @@
-//! Per-page limit on API calls: a token bucket per page, generous enough that
+//! Per-origin limit on API calls: a token bucket per origin (a reload or a
+//! second page of the same site draws on the same one), generous enough that
 //! a real burst (the center's 10,000-error benchmark) passes, small enough
 //! that a runaway loop is refused cheaply, before any parsing. No Tauri here.
 
@@ -30,17 +31,30 @@ pub struct Take {
     pub started_limiting: bool,
 }
 
-#[derive(Default)]
 pub struct RateLimit {
+    burst: f64,
+    per_second: f64,
     buckets: Mutex<HashMap<String, Bucket>>,
 }
 
+/// The budget of `APP.notifications` calls: [`BURST`], then [`PER_SECOND`].
+impl Default for RateLimit {
+    fn default() -> RateLimit {
+        RateLimit::new(BURST, PER_SECOND)
+    }
+}
+
 impl RateLimit {
-    /// How many of `n` calls from `page` may go ahead now (the first ones).
-    pub fn take(&self, page: &str, n: usize, now: Instant) -> Take {
+    /// `burst` at once, then `per_second`, per key.
+    pub fn new(burst: f64, per_second: f64) -> RateLimit {
+        RateLimit { burst, per_second, buckets: Mutex::default() }
+    }
+
+    /// How many of `n` calls from `origin` may go ahead now (the first ones).
+    pub fn take(&self, origin: &str, n: usize, now: Instant) -> Take {
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        let b = buckets.entry(page.to_owned()).or_insert(Bucket { tokens: BURST, at: now, limiting: false });
-        b.tokens = (b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * PER_SECOND).min(BURST);
+        let b = buckets.entry(origin.to_owned()).or_insert(Bucket { tokens: self.burst, at: now, limiting: false });
+        b.tokens = (b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * self.per_second).min(self.burst);
         b.at = now;
         let allowed = (b.tokens.floor() as usize).min(n);
         b.tokens -= allowed as f64;
@@ -49,10 +63,6 @@ impl RateLimit {
         Take { allowed, started_limiting }
     }
 
-    /// A page that loads anew starts with a full bucket.
-    pub fn reset(&self, page: &str) {
-        self.buckets.lock().unwrap_or_else(|e| e.into_inner()).remove(page);
-    }
 }
 
 pub fn refusal() -> Refusal {
@@ -60,8 +70,8 @@ pub fn refusal() -> Refusal {
         "rate_limited",
         "page",
         format!(
-            "this page made more than {BURST} calls at once (then at most {PER_SECOND} per second are accepted); \
-             the call was refused — is a loop sending notifications?"
+            "pages of this origin made more than {BURST} calls at once (then at most {PER_SECOND} per second are \
+             accepted; reloading does not refill the budget); the call was refused — is a loop sending notifications?"
         ),
     )
 }
@@ -79,11 +89,9 @@ mod tests {
         assert_eq!(r.take("a", 10_000, t0), Take { allowed: 10_000, started_limiting: false }, "a real burst passes");
         assert_eq!(r.take("a", 100_000, t0), Take { allowed: 2_000, started_limiting: true }, "the rest of the burst, then nothing");
         assert_eq!(r.take("a", 1, t0), Take { allowed: 0, started_limiting: false }, "said once per episode");
-        assert_eq!(n(r.take("b", 5, t0)), 5, "pages have their own buckets");
+        assert_eq!(n(r.take("b", 5, t0)), 5, "origins have their own buckets");
         assert_eq!(n(r.take("a", 5_000, t0 + Duration::from_millis(500))), 100, "refills at PER_SECOND");
         assert_eq!(n(r.take("a", 100_000, t0 + Duration::from_secs(3600))), BURST as usize, "never above BURST");
-        r.reset("a");
-        assert_eq!(n(r.take("a", 7, t0)), 7);
         assert_eq!(refusal().code, "rate_limited");
     }
 }

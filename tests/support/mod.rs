@@ -181,6 +181,22 @@ impl App {
         v
     }
 
+    /// A person's click at the centre of the element `element` (a JS
+    /// expression) finds: WebDriver actions make trusted events, unlike a
+    /// script's `el.click()`.
+    pub async fn click(&self, element: &str) {
+        use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+        let at = self
+            .js(&format!("const e = ({element}); if (!e) throw new Error('nothing to click'); const r = e.getBoundingClientRect(); return [Math.round(r.left + r.width / 2), Math.round(r.top + r.height / 2)];"))
+            .await;
+        let (x, y) = (at[0].as_f64().unwrap(), at[1].as_f64().unwrap());
+        let mouse = MouseActions::new("mouse".into())
+            .then(PointerAction::MoveTo { duration: None, x, y })
+            .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
+            .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+        self.client.perform_actions(mouse).await.expect("a WebDriver click");
+    }
+
     pub async fn wait_for(&self, condition: &str) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {

@@ -67,7 +67,7 @@ function run(fn, arg) {
 
 function openLink(id, href) {
   if (!invoke) return;
-  invoke("plugin:notifications|open_link", { id, href }).catch((e) => warn(`link not opened: ${e}`));
+  invoke("plugin:notifications|open_link", { id, href, key: GESTURE_KEY }).catch((e) => warn(`link not opened: ${e}`));
 }
 
 // Calls made in the same task travel together: one IPC message (and one
@@ -76,6 +76,9 @@ function openLink(id, href) {
 // their way at once, so a runaway loop queues here (as plain data) instead of
 // flooding the IPC with thousands of concurrent requests.
 const BATCH = 200;
+// A batch also ends at this many payload characters (the app refuses bodies
+// over 4 MiB before parsing them).
+const BATCH_CHARS = 1 << 20;
 const MAX_IN_FLIGHT = 2;
 let queue = [];
 let head = 0;
@@ -93,8 +96,14 @@ function enqueue(c) {
 function pump() {
   scheduled = false;
   while (inFlight < MAX_IN_FLIGHT && head < queue.length) {
-    const batch = queue.slice(head, head + BATCH);
-    head += batch.length;
+    let end = head + 1;
+    let chars = queue[head].payload.length;
+    while (end < queue.length && end - head < BATCH && chars + queue[end].payload.length <= BATCH_CHARS) {
+      chars += queue[end].payload.length;
+      end++;
+    }
+    const batch = queue.slice(head, end);
+    head = end;
     if (head === queue.length) {
       queue = [];
       head = 0;
@@ -116,8 +125,9 @@ function dispatch(batch) {
       (e) => refused(c, asRefusal(e)),
     );
   }
-  const calls = batch.map((c) => ({ method: c.method, payload: c.payload }));
-  return invoke("plugin:notifications|notify_batch", { calls }).then(
+  // Raw bytes: the app checks the body's size before it parses it.
+  const body = new TextEncoder().encode(JSON.stringify(batch.map((c) => ({ method: c.method, payload: c.payload }))));
+  return invoke("plugin:notifications|notify_batch", body).then(
     (results) => results.forEach((r, i) => ("ok" in r ? accepted(batch[i], r.ok) : refused(batch[i], asRefusal(r.err)))),
     (e) => {
       const err = asRefusal(e);

@@ -209,17 +209,18 @@ const overlay = (() => {
     p.addEventListener("click", (ev) => {
       const a = ev.target.closest("a");
       if (a) {
-        // Links never navigate the page; the app opens them (http/https only).
+        // Links never navigate the page; the app opens them (http/https only),
+        // and only for a person's click, never for a script's el.click().
         ev.preventDefault();
         const href = a.getAttribute("href");
-        if (href) open(n.id, href);
+        if (href && ev.isTrusted) open(n.id, href);
         return;
       }
       const action = ev.target.closest("[data-action]");
       const what = action ? action.getAttribute("data-action") : "click";
       if (what === "close") return remove(p);
       const link = what === "recording" ? n.recording : n.click;
-      if (link && link.href) open(n.id, link.given);
+      if (link && link.href && ev.isTrusted) open(n.id, link.given);
     });
     if (AUTO_CLOSE_MS[n.look] && n.look !== "call") p._timer = timer(p, AUTO_CLOSE_MS[n.look]);
     p._n = n;
