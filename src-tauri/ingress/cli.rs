@@ -121,7 +121,22 @@ pub fn history_line(r: &history::Row) -> String {
     };
     let plain = |h: &Option<String>| h.as_deref().map(|h| crate::core::html::to_text(h).replace('\n', " ")).unwrap_or_default();
     let what = [plain(&r.header), plain(&r.text)].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(": ");
-    format!("{when}  {:<5} {}{who}{what}", r.look, if r.read { " " } else { "*" })
+    printable(&format!("{when}  {:<5} {}{who}{what}", r.look, if r.read { " " } else { "*" }))
+}
+
+/// A line safe to print to a terminal: control characters (C0, DEL, C1: an
+/// `ESC]52;…` in a caller's name would set the user's clipboard) and bidi
+/// overrides (which reorder what follows) are shown as `\u{…}` escapes.
+pub fn printable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// `kolokol history|status|send`: no window, exit code returned.
@@ -261,5 +276,37 @@ mod tests {
         assert!(p(&["open", "ftp://x.org/"]).unwrap_err().contains("not allowed"));
         assert!(p(&["open"]).unwrap_err().contains("URL"));
         assert!(p(&["--data-dir"]).is_err());
+    }
+
+    #[test]
+    fn history_lines_carry_no_terminal_controls() {
+        let evil = "Петрова\u{1b}]52;c;ZWNobyBwd25lZA==\u{7}\u{9b}2J\u{202e}gpj.exe";
+        assert_eq!(printable(evil), "Петрова\\u{1b}]52;c;ZWNobyBwd25lZA==\\u{7}\\u{9b}2J\\u{202e}gpj.exe");
+        assert_eq!(printable("→ Anna: 1:01 ok"), "→ Anna: 1:01 ok");
+        let row = history::Row {
+            seq: 1,
+            id: "n".into(),
+            method: "add_call".into(),
+            look: "call".into(),
+            header: None,
+            text: Some("t\u{1b}[2J".into()),
+            from: Some(evil.into()),
+            to: Some("b\u{1b}[31m".into()),
+            duration_s: None,
+            date_ms: 0,
+            created_ms: 0,
+            updated_ms: 0,
+            read: false,
+            tag: None,
+            source: String::new(),
+            icon: None,
+            click: None,
+            card: None,
+            recording: None,
+            payload: serde_json::Value::Null,
+        };
+        let line = history_line(&row);
+        assert!(!line.chars().any(|c| c.is_control()), "{line:?}");
+        assert!(line.contains("\\u{1b}]52"), "{line}");
     }
 }
