@@ -1253,7 +1253,7 @@ mod tests {
     }
 
     const CRASH_ENV: &str = "KOLOKOL_HISTORY_CRASH_DB";
-    const CRASH_CHILD: &str = "history::tests::crash_child";
+    const CRASH_CHILD: &str = "channels::history::tests::crash_child";
 
     /// Child half of `acknowledged_rows_survive_sigkill`: inserts from a few
     /// threads forever, printing each id once `insert` has returned.
