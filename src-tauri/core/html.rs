@@ -79,7 +79,8 @@ pub fn to_text(html: &str) -> String {
 
 /// Decodes the entity at the start of `s` ("&amp;" …): the char and the bytes used.
 fn entity(s: &str) -> Option<(char, usize)> {
-    let semi = s[..s.len().min(12)].find(';')?;
+    // Bytes, not a str slice: the 12th byte may fall inside a character.
+    let semi = s.bytes().take(12).position(|b| b == b';')?;
     let body = &s[1..semi];
     let c = match body {
         "amp" => '&',
@@ -145,6 +146,9 @@ mod tests {
         assert_eq!(to_text("Звонок от <i>Анны</i>, <b>Пет</b>рович"), "Звонок от Анны, Петрович");
         assert_eq!(to_text("&#1047;&#x432;&quot;&apos;&bogus; & ;"), "Зв\"'&bogus; & ;");
         assert_eq!(to_text(r#"<a href="x>y">l</a>"#), "l");
+        // A `&` within 12 bytes of a multi-byte character (here 'о', bytes 11..13).
+        assert_eq!(to_text(&clean("AT&T Звонок")), "AT&T Звонок");
+        assert_eq!(to_text("&ￊౝA000מּ"), "&ￊౝA000מּ");
     }
 
     #[test]
