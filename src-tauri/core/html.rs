@@ -15,7 +15,10 @@ static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         // account address when the link is clicked.
         .url_relative(ammonia::UrlRelative::PassThrough)
         .link_rel(Some("noopener noreferrer nofollow"))
-        .clean_content_tags(HashSet::from(["script", "style"]));
+        // Contents a browser never shows; the parser reads those of iframe,
+        // noembed, noframes, noscript and title as raw text, so keeping them
+        // would show their markup as text.
+        .clean_content_tags(HashSet::from(["script", "style", "iframe", "noembed", "noframes", "noscript", "title"]));
     b
 });
 
@@ -149,6 +152,15 @@ mod tests {
         // A `&` within 12 bytes of a multi-byte character (here 'о', bytes 11..13).
         assert_eq!(to_text(&clean("AT&T Звонок")), "AT&T Звонок");
         assert_eq!(to_text("&ￊౝA000מּ"), "&ￊౝA000מּ");
+    }
+
+    #[test]
+    fn contents_never_shown_are_dropped_not_shown_as_text() {
+        let s = clean(r#"<iframe src="https://x.org"><a href="data:text/html,x">d</a></iframe>ok"#);
+        assert_eq!(s, "ok");
+        for tag in ["noscript", "noembed", "noframes", "title"] {
+            assert_eq!(clean(&format!("<{tag}><b>x</b></{tag}>")), "", "{tag}");
+        }
     }
 
     #[test]
