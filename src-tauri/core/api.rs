@@ -173,8 +173,10 @@ pub fn normalize(method: Method, raw: &str, ctx: Context<'_>) -> Result<Notifica
     let text = text_raw.as_deref().map(html::clean).filter(|s| !s.is_empty());
     if header.is_none() && text.is_none() {
         let message = if header_raw.is_some() || text_raw.is_some() {
-            "nothing to show: header and text hold only markup that is never shown (script, style, frames)"
-                .to_owned()
+            format!(
+                "nothing to show: header and `{}` hold only markup that is never shown (script, style, frames)",
+                method.text_field()
+            )
         } else {
             format!(
                 "nothing to show: expected a non-empty string in `{}`{}",
@@ -553,6 +555,10 @@ mod tests {
         let r = run(Method::ShowMessage, json!({"text": "<script>alert(1)</script>"})).unwrap_err();
         assert_eq!((r.code, r.field.as_str()), ("empty", "text"));
         assert!(r.message.contains("markup"));
+        // The message names the field the refusal names.
+        let r = run(Method::ShowNotification, json!({"text": {"header": "</a>"}})).unwrap_err();
+        assert_eq!((r.code, r.field.as_str()), ("empty", "text.text"));
+        assert!(r.message.contains("`text.text`"), "{}", r.message);
     }
 
     #[test]
