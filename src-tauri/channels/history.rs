@@ -808,10 +808,12 @@ fn fold(s: &str) -> String {
 /// Turns what the user typed into an FTS5 query that cannot be a syntax error:
 /// each whitespace-separated word becomes a quoted string (quotes doubled)
 /// with prefix match, all words required. Words without a letter or digit
-/// are dropped; None when nothing is left (no search).
+/// are dropped; None when nothing is left (no search). NUL separates words
+/// like a space: FTS5 reads the query as C text, and a NUL inside a quoted
+/// string would end the query there, unterminated.
 pub fn fts_query(input: &str) -> Option<String> {
     let terms: Vec<String> = input
-        .split_whitespace()
+        .split(|c: char| c.is_whitespace() || c == '\0')
         .filter(|w| w.chars().any(char::is_alphanumeric))
         .take(MAX_SEARCH_TERMS)
         .map(|w| format!("\"{}\"*", fold(w).replace('"', "\"\"")))
@@ -1012,7 +1014,7 @@ mod tests {
         for s in [
             "", " ", "\"", "\"\"", "\"abc", "*", "**", "a*", "*a", "NEAR(", "NEAR(a b", "NEAR", "-", "-a", "a -b", "AND",
             "OR", "NOT", "a OR", "(", ")", "a:b", "fts_text:x", "{a b}", "^a", "a + b", "'", "\\", "\u{0301}", "\u{0}",
-            "a\"b", "'; DROP TABLE notifications; --", "*NEAR(\"", "ё*", "%", "_",
+            "a\"b", "'; DROP TABLE notifications; --", "*NEAR(\"", "ё*", "%", "_", "0\u{0}", "a\u{0}b",
         ] {
             for f in [Filter::All, Filter::Unread] {
                 let p = h.list(&Query { search: Some(s.into()), filter: f, before_seq: Some(i64::MAX), limit: 10 });
@@ -1029,6 +1031,7 @@ mod tests {
             fts_query("a\"b NEAR( *"),
             Some("{fts_header fts_text fts_from fts_to} : (\"a\"\"b\"* \"NEAR(\"*)".into())
         );
+        assert_eq!(fts_query("a\u{0}b"), Some("{fts_header fts_text fts_from fts_to} : (\"a\"* \"b\"*)".into()));
         drop(h);
         integrity(&path);
     }
