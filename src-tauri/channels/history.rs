@@ -1331,3 +1331,81 @@ mod tests {
         eprintln!("25 SIGKILL rounds, {acked_total} acknowledged rows all present");
     }
 }
+
+/// Property test: whatever is typed into the search box, the real store
+/// answers it; fts_query never builds a query FTS5 rejects.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::core::api::{normalize, Context, Method};
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    use serde_json::json;
+
+    /// FTS5 query syntax and what trips it: operators, quotes, column
+    /// filters, prefix and initial-token marks, parentheses, NUL, ё.
+    const SYNTAX: &[&str] = &[
+        "AND", "OR", "NOT", "NEAR", "NEAR(", "NEAR(a b, 2)", "and", "\"", "\"\"", "'", "*", "^", ":", "(", ")", "{", "}",
+        "+", "-", ",", ".", "\u{0}", "a\u{0}b", "\u{0}\"", "fts_text:", "look:", "look : \"call\"", "{fts_from}:", "rank",
+        "ё", "Ёлка", "звонок", "Петрова", "+7(999)", "a*b", "\"a\"*", "x:y", "\u{301}", "\u{200b}", "\u{a0}", "\u{3000}",
+        "\u{feff}", "😀", "①", "ǅ",
+    ];
+
+    fn search() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            3 => proptest::sample::select(SYNTAX).prop_map(str::to_owned),
+            1 => any::<String>(),
+            1 => "[a-zа-я0-9]{1,6}",
+        ];
+        let gap = proptest::sample::select(vec!["", " ", "  ", "\t", "\n", "\u{a0}", "\u{3000}"]);
+        prop_oneof![
+            4 => proptest::collection::vec((piece, gap), 0..10)
+                .prop_map(|v| v.into_iter().map(|(p, g)| format!("{p}{g}")).collect::<String>()),
+            1 => any::<String>(),
+        ]
+    }
+
+    fn filter() -> impl Strategy<Value = Filter> {
+        proptest::sample::select(vec![Filter::All, Filter::Calls, Filter::Errors, Filter::Unread])
+    }
+
+    /// A store with rows of every look, some read; `unread` decides which
+    /// of the two unread-search plans runs (UNREAD_SCAN_MAX is 10 in tests).
+    fn store(dir: &Path, unread: usize) -> History {
+        let h = History::open(&path_in(dir)).unwrap();
+        for i in 0..unread + 3 {
+            let (m, v) = match i % 3 {
+                0 => (Method::AddCall, json!({"text": format!("Звонок от <b>Петрова</b> {i}"), "from": "+7(999)888", "to": "Ёлкин"})),
+                1 => (Method::AddError, json!({"header": "Ошибка", "text": format!("NEAR AND \"quoted\" {i}")})),
+                _ => (Method::ShowMessage, json!({"header": "h", "text": format!("a*b x:y {i}")})),
+            };
+            let n = normalize(m, &v.to_string(), Context { account: None, now_ms: 1_700_000_000_000, id: format!("p{i}") }).unwrap();
+            h.insert(&n).unwrap();
+        }
+        h.mark_read(&[1, 2, 3]).unwrap();
+        h
+    }
+
+    #[test]
+    fn every_search_is_answered() {
+        let dir = tempfile::tempdir().unwrap();
+        let (few, many) = (dir.path().join("few"), dir.path().join("many"));
+        std::fs::create_dir_all(&few).unwrap();
+        std::fs::create_dir_all(&many).unwrap();
+        let stores = [store(&few, 5), store(&many, 15)];
+        let mut runner = TestRunner::new(Config { cases: 500, failure_persistence: None, ..Config::default() });
+        runner
+            .run(&(search(), filter()), |(s, filter)| {
+                let query = fts_query(&s);
+                let has_word = s.split(|c: char| c.is_whitespace() || c == '\0').any(|w| w.chars().any(char::is_alphanumeric));
+                prop_assert_eq!(query.is_some(), has_word, "{:?} -> {:?}", s, query);
+                for h in &stores {
+                    let q = Query { search: Some(s.clone()), filter, before_seq: None, limit: 5 };
+                    let page = h.list(&q).map_err(|e| TestCaseError::fail(format!("{s:?} ({filter:?}) -> {query:?}: {e}")))?;
+                    prop_assert!(page.total >= page.rows.len() as u64);
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+}

@@ -327,7 +327,7 @@ pub(crate) mod props {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: 1500, failure_persistence: None, ..ProptestConfig::default() })]
 
         #[test]
         fn clean_output_is_only_the_subset(input in markup()) {
