@@ -838,6 +838,8 @@ mod props {
                 if method != Method::AddCall {
                     prop_assert!(n.element.is_none() && n.card.is_none());
                 }
+                // Unknown keys and all: the payload is kept exactly as received.
+                prop_assert_eq!(Some(n.payload), serde_json::from_str::<Value>(raw).ok());
                 for w in &n.warnings {
                     prop_assert!(FIELDS.contains(&w.field.as_str()), "warning names {:?}: {}", w.field, w.message);
                     prop_assert!(!w.message.is_empty());
