@@ -178,8 +178,10 @@ pub fn normalize(method: Method, raw: &str, ctx: Context<'_>) -> Result<Notifica
     let text = text_raw.as_deref().map(html::clean).filter(|s| !s.is_empty());
     if header.is_none() && text.is_none() {
         let message = if header_raw.is_some() || text_raw.is_some() {
-            "nothing to show: header and text hold only markup that is never shown (script, style, frames)"
-                .to_owned()
+            format!(
+                "nothing to show: header and `{}` hold only markup that is never shown (script, style, frames)",
+                method.text_field()
+            )
         } else {
             format!(
                 "nothing to show: expected a non-empty string in `{}`{}",
@@ -559,6 +561,10 @@ mod tests {
         let r = run(Method::ShowMessage, json!({"text": "<script>alert(1)</script>"})).unwrap_err();
         assert_eq!((r.code, r.field.as_str()), ("empty", "text"));
         assert!(r.message.contains("markup"));
+        // The message names the field the refusal names.
+        let r = run(Method::ShowNotification, json!({"text": {"header": "</a>"}})).unwrap_err();
+        assert_eq!((r.code, r.field.as_str()), ("empty", "text.text"));
+        assert!(r.message.contains("`text.text`"), "{}", r.message);
     }
 
     #[test]
@@ -683,5 +689,201 @@ mod tests {
             assert_eq!(Method::parse(m.as_str()), Some(m));
         }
         assert_eq!(Method::parse("eval"), None);
+    }
+}
+
+/// Property tests: generated payloads (the contract's fields with hostile and
+/// wrong-typed values, nested objects, arbitrary JSON, arbitrary bytes)
+/// through [`normalize`] for every method.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::core::html::props::{check_safe_html, markup};
+    use crate::core::links::props::{account, link_text};
+    use proptest::prelude::*;
+    use serde_json::Number;
+
+    /// Every field a refusal or a warning may name: the payload's documented
+    /// fields (and their nested forms), `tag`, and the pseudo-field `payload`
+    /// for the whole object.
+    const FIELDS: &[&str] = &[
+        "payload", "header", "text", "text.header", "text.text", "date", "icon", "link", "click_link", "type", "from", "to",
+        "element", "element.id", "element.type", "element.name", "duration", "tag",
+    ];
+    const CODES: &[&str] = &["too_large", "invalid_json", "not_object", "empty"];
+    const KEYS: &[&str] = &[
+        "header", "text", "date", "icon", "link", "click_link", "type", "from", "to", "element", "duration", "tag", "name",
+        "id", "__proto__", "",
+    ];
+
+    /// A scalar: hostile markup and links, numbers in every form (huge,
+    /// negative, fractional, as strings, NaN-like), booleans and null.
+    fn scalar() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            4 => markup().prop_map(Value::String),
+            2 => link_text().prop_map(Value::String),
+            1 => proptest::sample::select(vec![
+                "call", "error", " CALL ", "sms", "contact", "Leads", "company", "task", "NaN", "Infinity", "-Infinity",
+                "1e309", "-0", "0x10", "1534084500", "1534084500123", "99999999999999999999999", "  ", "", "yesterday",
+                "\u{0}", "\u{202e}evil", "1_000",
+            ]).prop_map(|s| Value::String(s.to_owned())),
+            1 => any::<i64>().prop_map(Value::from),
+            1 => any::<u64>().prop_map(Value::from),
+            1 => any::<f64>().prop_map(|f| Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            1 => proptest::sample::select(vec![0.0, -1.0, 1e12, 1e12 + 1.0, 8.64e15, 8.64e15 + 1.0, 1e300, 1e9, 1e9 - 0.5, 4.5])
+                .prop_map(Value::from),
+            1 => any::<bool>().prop_map(Value::Bool),
+            1 => Just(Value::Null),
+        ]
+    }
+
+    /// Nested JSON whose objects use the contract's keys, and some others.
+    fn value() -> impl Strategy<Value = Value> {
+        scalar().prop_recursive(3, 24, 5, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::vec(
+                    (prop_oneof![3 => proptest::sample::select(KEYS).prop_map(str::to_owned), 1 => any::<String>()], inner),
+                    0..6
+                )
+                .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// A payload shaped like a call: some of the contract's fields, `text`
+    /// sometimes in show_notification's shape, `element` sometimes an
+    /// element, every value possibly hostile or of the wrong type.
+    fn payload() -> impl Strategy<Value = Value> {
+        let element = prop_oneof![
+            2 => (value(), prop_oneof![proptest::sample::select(vec!["contact", "lead", "company", "Contacts", "task"]).prop_map(Value::from), value()], value())
+                .prop_map(|(id, kind, name)| serde_json::json!({"id": id, "type": kind, "name": name})),
+            1 => value(),
+        ];
+        let text = prop_oneof![
+            3 => value(),
+            1 => (value(), value()).prop_map(|(h, t)| serde_json::json!({"header": h, "text": t})),
+        ];
+        (
+            proptest::collection::vec((proptest::sample::select(KEYS), value()), 0..8),
+            proptest::option::of(text),
+            proptest::option::of(element),
+        )
+            .prop_map(|(kv, text, element)| {
+                let mut o: Map<String, Value> = kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+                if let Some(t) = text {
+                    o.insert("text".into(), t);
+                }
+                if let Some(e) = element {
+                    o.insert("element".into(), e);
+                }
+                Value::Object(o)
+            })
+    }
+
+    /// Raw input as the IPC could deliver it: a payload, any JSON, JSON cut
+    /// short, arbitrary bytes (as the lossy text the command receives).
+    fn raw() -> impl Strategy<Value = String> {
+        prop_oneof![
+            6 => payload().prop_map(|v| v.to_string()),
+            2 => value().prop_map(|v| v.to_string()),
+            1 => (payload(), any::<usize>()).prop_map(|(v, cut)| {
+                let s = v.to_string();
+                let mut cut = cut % (s.len() + 1);
+                while !s.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                s[..cut].to_owned()
+            }),
+            1 => proptest::collection::vec(any::<u8>(), 0..64).prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+        ]
+    }
+
+    fn method() -> impl Strategy<Value = Method> {
+        proptest::sample::select(Method::ALL.to_vec())
+    }
+
+    fn check_link(field: &str, link: &Option<Link>) -> Result<(), TestCaseError> {
+        let Some(link) = link else { return Ok(()) };
+        match (&link.href, &link.reason) {
+            (Some(href), None) => {
+                let url = links::openable(href).map_err(|e| TestCaseError::fail(format!("{field}: {e}")))?;
+                prop_assert!(matches!(url.scheme(), "http" | "https"), "{}: {}", field, href);
+            }
+            (None, Some(reason)) => prop_assert!(!reason.is_empty()),
+            _ => prop_assert!(false, "{}: {:?}", field, link),
+        }
+        Ok(())
+    }
+
+    fn check(method: Method, raw: &str, account: Option<&Url>) -> Result<(), TestCaseError> {
+        let ctx = Context { account, now_ms: 1_700_000_000_000, id: "p".into() };
+        match normalize(method, raw, ctx) {
+            Ok(n) => {
+                for (field, html) in [("header", &n.header), ("text", &n.text)] {
+                    if let Some(html) = html {
+                        prop_assert!(!html.is_empty(), "{} is Some but empty", field);
+                        check_safe_html(html).map_err(|e| TestCaseError::fail(format!("{field}: {e}")))?;
+                    }
+                }
+                prop_assert!(n.header.is_some() || n.text.is_some(), "accepted with nothing to show: {}", raw);
+                for (field, link) in [("click", &n.click), ("card", &n.card), ("recording", &n.recording)] {
+                    check_link(field, link)?;
+                }
+                if let Some(icon) = &n.icon {
+                    let url = links::openable(icon).map_err(|e| TestCaseError::fail(format!("icon: {e}")))?;
+                    prop_assert!(matches!(url.scheme(), "http" | "https"));
+                }
+                if n.date_given {
+                    prop_assert!((0.0..=MAX_DATE_MS).contains(&(n.date_ms as f64)), "date {}", n.date_ms);
+                } else {
+                    prop_assert_eq!(n.date_ms, 1_700_000_000_000);
+                }
+                prop_assert!(n.duration_s.is_none_or(|d| d < 1_000_000_000));
+                prop_assert!(n.tag.as_ref().is_none_or(|t| !t.is_empty() && t.chars().count() <= MAX_TAG_CHARS));
+                if method != Method::AddCall {
+                    prop_assert!(n.element.is_none() && n.card.is_none());
+                }
+                // Unknown keys and all: the payload is kept exactly as received.
+                prop_assert_eq!(Some(n.payload), serde_json::from_str::<Value>(raw).ok());
+                for w in &n.warnings {
+                    prop_assert!(FIELDS.contains(&w.field.as_str()), "warning names {:?}: {}", w.field, w.message);
+                    prop_assert!(!w.message.is_empty());
+                }
+            }
+            Err(r) => {
+                prop_assert!(CODES.contains(&r.code), "code {:?}", r.code);
+                prop_assert!(!r.field.is_empty() && FIELDS.contains(&r.field.as_str()), "refusal names {:?}", r.field);
+                prop_assert!(!r.message.is_empty());
+                prop_assert!(r.field == "payload" || r.message.contains(&r.field), "{:?} not in {:?}", r.field, r.message);
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn payloads_are_normalised_safely_or_refused_naming_a_field(m in method(), raw in raw(), account in account()) {
+            check(m, &raw, account.as_ref())?;
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 20, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Near and over the size limit: refused as `payload`, never cut.
+        #[test]
+        fn large_payloads(m in method(), piece in markup(), n in (MAX_PAYLOAD_BYTES - 64)..(MAX_PAYLOAD_BYTES + 64)) {
+            let mut text = piece.repeat(n / piece.len().max(1) + 1);
+            let mut cut = n.min(text.len());
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text.truncate(cut);
+            let raw = serde_json::json!({"text": text}).to_string();
+            check(m, &raw, None)?;
+        }
     }
 }

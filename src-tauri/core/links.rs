@@ -154,3 +154,90 @@ mod tests {
         assert_eq!(origin_of("cli"), "cli");
     }
 }
+
+/// Property tests: generated links (every scheme, odd hosts, relative forms,
+/// control characters) through [`resolve`], [`openable`] and [`check_scheme`].
+#[cfg(test)]
+pub(crate) mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SCHEMES: &[&str] = &[
+        "", "http:", "https:", "HTTP:", "hTtPs:", "http:/", "https:///", "javascript:", " JaVaScRiPt:", "java\tscript:",
+        "jav\u{0}ascript:", "data:", "file:", "ftp:", "tauri:", "ipc:", "asset:", "blob:", "vbscript:", "mailto:", "about:",
+        "ws:", "view-source:", "//", "\\\\", "/\\", "/", "./", "../", "?", "#", " ", "\u{0}", "\u{1f}", "\u{a0}", "\u{feff}",
+    ];
+    const HOSTS: &[&str] = &[
+        "", "//", "example.com", "//example.com", "//[::1]", "//127.0.0.1:8080", "//user:pw@host", "//xn--e1afmkfd.xn--p1ai",
+        "//пример.рф", "//%2e%2e", "//a b", "//[", "//:80", "//host:99999", "alert(1)", "text/html,<script>x</script>",
+        "///etc/passwd", "localhost",
+    ];
+
+    /// Something a widget could put in a link field.
+    pub(crate) fn link_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => (
+                proptest::sample::select(SCHEMES),
+                proptest::sample::select(HOSTS),
+                "[/a-zA-Z0-9.%?#&=:@\\\\ -]{0,16}",
+            )
+                .prop_map(|(s, h, p)| format!("{s}{h}{p}")),
+            1 => any::<String>(),
+        ]
+    }
+
+    /// What the settings can hold: None or an http(s) origin.
+    pub(crate) fn account() -> impl Strategy<Value = Option<Url>> {
+        proptest::sample::select(vec![None, Some("https://example.amocrm.ru/"), Some("http://127.0.0.1:8080/"), Some("https://xn--e1afmkfd.xn--p1ai/")])
+            .prop_map(|a| a.map(|a| Url::parse(a).unwrap()))
+    }
+
+    fn http_with_host(url: &Url) -> bool {
+        matches!(url.scheme(), "http" | "https") && url.host().is_some()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn resolve_gives_http_or_a_reason(given in link_text(), account in account()) {
+            match resolve(&given, account.as_ref()) {
+                Ok(None) => prop_assert!(given.trim().is_empty()),
+                Ok(Some(link)) => match (&link.href, &link.reason) {
+                    (Some(href), None) => {
+                        let url = openable(href).map_err(TestCaseError::fail)?;
+                        prop_assert!(http_with_host(&url), "{:?} -> {}", given, href);
+                        prop_assert_eq!(url.as_str(), href.as_str());
+                    }
+                    (None, Some(_)) => prop_assert!(account.is_none(), "{:?}: not clickable with an account", given),
+                    _ => prop_assert!(false, "{:?} -> {:?}", given, link),
+                },
+                Err(why) => prop_assert!(!why.is_empty()),
+            }
+        }
+
+        #[test]
+        fn openable_is_only_http_and_agrees_with_check_scheme(given in link_text()) {
+            let opened = openable(&given);
+            if let Ok(url) = &opened {
+                prop_assert!(http_with_host(url), "{:?} -> {}", given, url);
+            }
+            match Url::parse(&given) {
+                Ok(url) => prop_assert_eq!(check_scheme(&url).is_ok(), opened.is_ok(), "{:?}", given),
+                Err(_) => prop_assert!(opened.is_err()),
+            }
+        }
+
+        #[test]
+        fn card_links_stay_on_the_account(kind in proptest::sample::select(vec!["contact", "lead", "company"]), id in any::<String>()) {
+            let account = Url::parse("https://example.amocrm.ru").unwrap();
+            let path = card_path(kind, &id).unwrap();
+            let link = resolve(&path, Some(&account)).map_err(TestCaseError::fail)?;
+            // An id that trims to nothing leaves `/contacts/detail/`; never another site.
+            let href = link.and_then(|l| l.href).unwrap_or_default();
+            let url = Url::parse(&href).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(url.origin(), account.origin(), "{:?} -> {}", id, href);
+            prop_assert!(url.path().starts_with(&format!("/{}/detail/", path.split('/').nth(1).unwrap())), "{:?} -> {}", id, href);
+        }
+    }
+}

@@ -1206,3 +1206,86 @@ mod tests {
         assert_eq!(fields(&check_folder(&folder)), [(Error, "i18n/de.json")]);
     }
 }
+
+/// Property tests: generated manifests (the real keys with values of every
+/// type, nested, at every level) and arbitrary text through [`check`].
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    const KEYS: &[&str] = &[
+        "widget", "name", "description", "short_description", "version", "interface_version", "init_once", "locale",
+        "installation", "code", "support", "locations", "settings", "type", "required", "tour", "login", "", "__proto__",
+    ];
+    /// Where every problem's field starts.
+    const ROOTS: &[&str] = &["manifest.json", "widget", "locations", "settings"];
+
+    fn scalar() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            2 => proptest::sample::select(vec![
+                "ccard-1", "ccard-0", "ccard-2", "CCARD", "lcard", "settings", "everywhere-1", "-", "-0", "1.0.0", "1.0",
+                "2.10.3.1", "1..0", "ru", "en-US", "../x", "text", "pass", "users", "custom", "widget.name", "", "  ",
+                "\u{feff}", "\u{0}", "ё",
+            ]).prop_map(Value::from),
+            2 => any::<String>().prop_map(Value::String),
+            1 => any::<i64>().prop_map(Value::from),
+            1 => any::<u64>().prop_map(Value::from),
+            1 => any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            1 => proptest::sample::select(vec![2.0, 2.5, -2.0, 1e300]).prop_map(Value::from),
+            1 => any::<bool>().prop_map(Value::Bool),
+            1 => Just(Value::Null),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        scalar().prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::vec(
+                    (prop_oneof![4 => proptest::sample::select(KEYS).prop_map(str::to_owned), 1 => any::<String>()], inner),
+                    0..7
+                )
+                .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Text a manifest.json could hold: a generated manifest (pretty or not,
+    /// sometimes with a BOM, sometimes cut short), or arbitrary text.
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            6 => (value(), any::<bool>(), any::<bool>()).prop_map(|(v, pretty, bom)| {
+                let body = if pretty { serde_json::to_string_pretty(&v).unwrap() } else { v.to_string() };
+                if bom { format!("\u{feff}{body}") } else { body }
+            }),
+            1 => (value(), any::<prop::sample::Index>()).prop_map(|(v, at)| {
+                let s = v.to_string();
+                let cut = (0..=at.index(s.len() + 1)).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+                s[..cut].to_owned()
+            }),
+            1 => any::<String>(),
+            1 => "[\\[\\]{}\",:0-9a-z \n]{0,40}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn every_problem_names_a_field(text in text(), folder in "[a-z_]{0,8}") {
+            let c = check(&text, &folder);
+            for p in &c.problems {
+                prop_assert!(!p.field.is_empty(), "{:?}", p);
+                prop_assert!(ROOTS.iter().any(|r| p.field.starts_with(r)), "{:?}", p);
+                prop_assert!(!p.message.is_empty(), "{:?}", p);
+            }
+            prop_assert!(c.manifest.is_some() || c.has_errors(), "unparsed text without an error: {:?}", text);
+            if c.manifest.as_ref().is_some_and(|m| !m.is_object()) {
+                prop_assert!(c.problems.iter().any(|p| p.field == "manifest.json"));
+            }
+            // code: widget.code when it is a non-blank string, else the folder.
+            prop_assert!(!c.code.is_empty() || folder.is_empty());
+        }
+    }
+}
