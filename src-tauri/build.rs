@@ -61,7 +61,7 @@ fn main() {
         .plugin(
             "notifications",
             tauri_build::InlinedPlugin::new()
-                .commands(&["notify", "notify_batch", "open_link", "dismiss"])
+                .commands(&["notify", "notify_batch", "open_link", "dismiss", "mode"])
                 .default_permission(tauri_build::DefaultPermissionRule::AllowAllCommands),
         );
     tauri_build::try_build(attrs).expect("tauri-build failed");

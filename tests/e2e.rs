@@ -282,6 +282,47 @@ return {
     app.stop().await;
 }
 
+/// A CRM page's start-up assigns its own APP.notifications in strict mode:
+/// the assignment does not throw, widgets still get Kolokol's facade, and the
+/// page's own implementation is chained to — interface-only calls go to it
+/// alone (its popup, its callbacks), center calls to it and to Kolokol (whose
+/// answer the widget gets, even when the page's own one throws). With
+/// "Kolokol only" the page's implementation is left out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pages_own_notifications_are_kept_and_chained() {
+    const WIDGET: &str = r#"
+let cbArg = null;
+const msg = await APP.notifications.show_message({ text: 'from a widget' }, (id) => (cbArg = id));
+const call = await APP.notifications.add_call({ text: 'Звонок', from: '+7 999 000 00 00' });
+const err = await APP.notifications.add_error({ text: 'Ошибка' });
+return { started: crm.started, got: crm.got, cbArg, msg: typeof msg, call: call.id, err: err.id,
+  facade: APP.notifications === AMOCRM.notifications && Object.isFrozen(APP.notifications) };
+"#;
+    let fx = Fixtures::serve();
+    let app = App::start(&["open", &fx.url("crm.html")]).await;
+    let v = app.js(WIDGET).await;
+    assert_eq!(v["started"], true, "the page's start-up ran past its assignment: {v}");
+    assert_eq!(v["got"], json!([["show_message", "from a widget"], ["add_call", "Звонок"], ["add_error", "Ошибка"]]), "{v}");
+    assert_eq!(v["cbArg"], "crm-msg", "the page answered its interface-only call: {v}");
+    assert!(v["call"].is_string() && v["err"].is_string(), "Kolokol accepted (and stored) both center calls: {v}");
+    assert_eq!(v["facade"], true, "{v}");
+    // One popup per call: the page drew its own for show_message and add_call;
+    // its add_error threw, so Kolokol's popup shows that one.
+    let popups = app.popups().await;
+    assert_eq!(popups.iter().map(|p| p["look"].as_str().unwrap_or("")).collect::<Vec<_>>(), ["error"], "{popups:?}");
+    app.stop().await;
+
+    let app = App::start_with_settings(json!({ "kolokol_only": true }), &["open", &fx.url("crm.html")]).await;
+    app.wait_for("window.crm && crm.started").await;
+    // The mode is asked once per page load; let that answer arrive.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let v = app.js(WIDGET).await;
+    assert_eq!(v["got"], json!([]), "Kolokol only: the page's implementation is left out: {v}");
+    assert!(v["cbArg"].is_string() && v["cbArg"] != "crm-msg", "Kolokol answered: {v}");
+    assert_eq!(app.popups().await.len(), 3);
+    app.stop().await;
+}
+
 /// Pages in the workspace reach the notifications commands and nothing else:
 /// remote pages and Kolokol's own start page alike.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -310,7 +310,10 @@ async fn a_hostile_page_is_contained_and_the_app_stays_responsive() {
     for (attempt, r) in h["redefine"].as_object().unwrap() {
         assert!(r.get("changed").is_none_or(|c| c == &json!(false)), "redefining by {attempt} worked: {r}");
     }
-    assert_eq!((h["redefine"]["still_kolokol"].clone(), h["redefine"]["fake_called"].clone()), (json!(true), json!(0)), "{h:#}");
+    assert_eq!(h["redefine"]["still_kolokol"], json!(true), "{h:#}");
+    // The page's own implementation is chained to (amoCRM's feeds its own
+    // center), never put in the facade's place.
+    assert!(h["redefine"]["fake_called"].as_u64().unwrap_or(0) >= 1, "{h:#}");
     assert!(h["redefine"]["works_after"]["resolved"].is_string(), "{h:#}");
     // Nothing in a payload ran; a javascript: link is dropped with a warning (the contract).
     let inj = &h["injection"];

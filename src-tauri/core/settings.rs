@@ -20,6 +20,10 @@ pub struct Settings {
     pub do_not_disturb: bool,
     /// Calls still raise a toast under do-not-disturb (an agent must not miss one).
     pub calls_break_through: bool,
+    /// A page's own `APP.notifications` (amoCRM's, which feeds its server-side
+    /// center, email and push) is not called; only Kolokol's channels are.
+    /// Off by default: Kolokol augments the page, it does not replace it.
+    pub kolokol_only: bool,
 }
 
 impl Default for Settings {
@@ -30,6 +34,7 @@ impl Default for Settings {
             language: "auto".into(),
             do_not_disturb: false,
             calls_break_through: true,
+            kolokol_only: false,
         }
     }
 }

@@ -247,7 +247,7 @@ fn control(app: &AppHandle, req: control::Request) -> serde_json::Value {
         control::Request::Send { method, payload } => {
             let result = state.accept("cli", &method, &payload);
             let source: Arc<str> = "cli".into();
-            workbench::record(app, &[calllog::Call { source: &source, method: &method, payload: &payload, result: &result }]);
+            workbench::record(app, &[calllog::Call { source: &source, method: &method, payload: &payload, result: &result, page: None }]);
             match result {
                 Ok(a) => {
                     if a.route == router::Route::Center {

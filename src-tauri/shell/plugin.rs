@@ -35,16 +35,24 @@ static INIT_SCRIPT: LazyLock<String> = LazyLock::new(|| {
 pub fn init() -> TauriPlugin<Wry> {
     Builder::new("notifications")
         .js_init_script(INIT_SCRIPT.as_str())
-        .invoke_handler(tauri::generate_handler![notify, notify_batch, open_link, dismiss])
+        .invoke_handler(tauri::generate_handler![notify, notify_batch, open_link, dismiss, mode])
         .build()
 }
 
 /// One call of an `APP.notifications` method; `payload` is the page's
 /// argument serialised as JSON by the facade. Center calls wait for their
 /// row to be committed, on a blocking thread, never the UI thread.
+/// `page` is what the page's own implementation did with the call, when the
+/// facade chained to one.
 #[tauri::command]
-async fn notify(app: AppHandle, webview: Webview, method: String, payload: String) -> Result<Accepted, Refusal> {
-    let mut results = handle(app, webview, vec![Call { method, payload }]).await?;
+async fn notify(
+    app: AppHandle,
+    webview: Webview,
+    method: String,
+    payload: String,
+    page: Option<String>,
+) -> Result<Accepted, Refusal> {
+    let mut results = handle(app, webview, vec![Call { method, payload, page }]).await?;
     results.pop().expect("one result per call")
 }
 
@@ -67,7 +75,7 @@ async fn handle(app: AppHandle, webview: Webview, calls: Vec<Call>) -> Result<Ve
         let logged: Vec<Logged> = calls
             .iter()
             .zip(&results)
-            .map(|(c, r)| Logged { source: &source, method: &c.method, payload: &c.payload, result: r })
+            .map(|(c, r)| Logged { source: &source, method: &c.method, payload: &c.payload, result: r, page: c.page.as_deref() })
             .collect();
         workbench::record(&worker, &logged);
         results
@@ -98,6 +106,8 @@ const MAX_BATCH_BYTES: usize = 4 << 20;
 struct Call {
     method: String,
     payload: String,
+    #[serde(default)]
+    page: Option<String>,
 }
 
 #[derive(serde::Serialize)]
@@ -164,4 +174,11 @@ async fn dismiss(app: AppHandle, webview: Webview, state: State<'_, AppState>, i
     state.router.dismiss(&origin, &id_or_tag);
     state.toasts.dismiss(&origin, &id_or_tag);
     Ok(())
+}
+
+/// How the facade treats a page's own `APP.notifications`: chained to
+/// (the default), or left out ("Kolokol only"). Asked once per page load.
+#[tauri::command]
+fn mode(state: State<'_, AppState>) -> serde_json::Value {
+    serde_json::json!({ "kolokol_only": state.settings.get().kolokol_only })
 }

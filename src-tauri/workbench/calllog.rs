@@ -77,6 +77,10 @@ pub struct Row {
     pub refusal: Option<Refusal>,
     /// `None` for methods that have no toast.
     pub toast: Option<Toast>,
+    /// What the page's own `APP.notifications` did with the call, when the
+    /// page had one and Kolokol chained to it ("called", "threw: …").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<String>,
 }
 
 /// One logged call whole: its row and, when accepted, the normalised notification.
@@ -112,7 +116,7 @@ fn cost(row: &Row, n: Option<&Notification>) -> usize {
             // The notification's warnings are a second copy of the row's.
             + warnings
     });
-    ENTRY_OVERHEAD + row.payload.len() + row.method.len() + opt(&row.id) + warnings + refusal + notification
+    ENTRY_OVERHEAD + row.payload.len() + row.method.len() + opt(&row.id) + opt(&row.page) + warnings + refusal + notification
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -175,6 +179,8 @@ pub struct Call<'a> {
     pub method: &'a str,
     pub payload: &'a str,
     pub result: &'a Result<Accepted, Refusal>,
+    /// The page's own implementation's outcome (see [`Row::page`]).
+    pub page: Option<&'a str>,
 }
 
 impl CallLog {
@@ -205,6 +211,7 @@ impl CallLog {
                 warnings: Vec::new(),
                 refusal: None,
                 toast: None,
+                page: c.page.map(|p| cut(p, PREVIEW).0.to_owned()),
             };
             let mut notification = None;
             match c.result {
@@ -352,7 +359,7 @@ mod tests {
         let entries: Vec<Call> = calls
             .iter()
             .zip(&results)
-            .map(|((m, p), r)| Call { source: &source, method: m, payload: p, result: r })
+            .map(|((m, p), r)| Call { source: &source, method: m, payload: p, result: r, page: None })
             .collect();
         log.record(&entries, 1_000);
     }
@@ -429,7 +436,7 @@ mod tests {
 
         let source: Arc<str> = "p".into();
         let r: Result<Accepted, Refusal> = Err(Refusal::new("rate_limited", "page", "x"));
-        let call = Call { source: &source, method: "show_message", payload: "{}", result: &r };
+        let call = Call { source: &source, method: "show_message", payload: "{}", result: &r, page: None };
         for _ in 0..(MAX_ENTRIES / 1000 + 1) {
             let batch: Vec<Call> = (0..1000).map(|_| Call { ..call }).collect();
             log.record(&batch, 0);

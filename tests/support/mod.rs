@@ -129,8 +129,18 @@ impl App {
     /// As [`App::start`], with extra environment for the app (it inherits the
     /// driver's environment).
     pub async fn start_env(extra_args: &[&str], env: &[(&str, &str)]) -> App {
-        let (driver_bin, native) = require_environment();
+        App::start_in(tempfile::tempdir().unwrap(), extra_args, env).await
+    }
+
+    /// As [`App::start`], with these settings (JSON) already saved.
+    pub async fn start_with_settings(settings: Value, extra_args: &[&str]) -> App {
         let data_dir = tempfile::tempdir().unwrap();
+        std::fs::write(data_dir.path().join("settings.json"), settings.to_string()).unwrap();
+        App::start_in(data_dir, extra_args, &[]).await
+    }
+
+    async fn start_in(data_dir: tempfile::TempDir, extra_args: &[&str], env: &[(&str, &str)]) -> App {
+        let (driver_bin, native) = require_environment();
         let (port, native_port) = (free_port(), free_port());
         let log = std::fs::File::create(data_dir.path().join("driver.log")).unwrap();
         let driver = Command::new(driver_bin)

@@ -165,6 +165,7 @@ export const DICT = {
     wbRouteCenter: "notification center",
     wbChannels: "Channels",
     wbToastResult: "Toast",
+    wbPageImpl: "Page's own notifications",
     wbNone: "none",
     wbSize: "Size",
     wbBytes: { one: "{n} byte", other: "{n} bytes" },
@@ -188,6 +189,7 @@ export const DICT = {
     minimizedLabel: "Start in the tray, without opening a window",
     dndLabel: "Do not disturb: no pop-up toasts (everything is still stored and counted)",
     callsLabel: "Incoming calls still pop up during do-not-disturb",
+    kolokolOnlyLabel: "Kolokol only: do not also pass calls to the page's own APP.notifications (amoCRM's notification center, email, push); applies to pages loaded afterwards",
     languageLabel: "Language",
     langAuto: "System",
     // Profile: the fake account the widget sees
@@ -403,6 +405,7 @@ export const DICT = {
     wbRouteCenter: "центр уведомлений",
     wbChannels: "Каналы",
     wbToastResult: "Уведомление ОС",
+    wbPageImpl: "Собственные уведомления страницы",
     wbNone: "нет",
     wbSize: "Размер",
     wbBytes: { one: "{n} байт", few: "{n} байта", many: "{n} байт", other: "{n} байта" },
@@ -426,6 +429,7 @@ export const DICT = {
     minimizedLabel: "Запускаться в трее, не открывая окно",
     dndLabel: "Не беспокоить: без всплывающих уведомлений (всё по-прежнему сохраняется и считается)",
     callsLabel: "Входящие звонки всплывают и в режиме «не беспокоить»",
+    kolokolOnlyLabel: "Только Kolokol: не передавать вызовы собственному APP.notifications страницы (центр уведомлений amoCRM, почта, push); для страниц, загруженных после изменения",
     languageLabel: "Язык",
     langAuto: "Системный",
     // Profile: the fake account the widget sees

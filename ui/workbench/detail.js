@@ -131,6 +131,7 @@ function paintDetail(e, loadingFull = false, gone = false) {
       [t("wbRoute"), e.route ? t(e.route === "center" ? "wbRouteCenter" : "wbRouteInterface") : null],
       [t("wbChannels"), chanNode],
       [t("wbToastResult"), toastNode],
+      [t("wbPageImpl"), e.page ?? null],
       [t("wbSize"), size],
     ]),
   );

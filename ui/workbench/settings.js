@@ -17,6 +17,7 @@ function fillSettings(s) {
   $("minimized").checked = !!s.start_minimized;
   $("dnd").checked = !!s.do_not_disturb;
   $("calls").checked = s.calls_break_through !== false;
+  $("kolokol-only").checked = !!s.kolokol_only;
   $("language").value = s.language || "auto";
   settingsDirty = false;
   const status = $("account-status");
@@ -47,6 +48,7 @@ $("settings").addEventListener("submit", async (ev) => {
         start_minimized: $("minimized").checked,
         do_not_disturb: $("dnd").checked,
         calls_break_through: $("calls").checked,
+        kolokol_only: $("kolokol-only").checked,
         language: $("language").value,
       },
     });
@@ -61,7 +63,7 @@ $("settings").addEventListener("submit", async (ev) => {
 });
 $("account").addEventListener("input", () => (settingsDirty = true));
 // Switches and the language take effect as soon as they change.
-for (const id of ["minimized", "dnd", "calls", "language"]) {
+for (const id of ["minimized", "dnd", "calls", "kolokol-only", "language"]) {
   $(id).addEventListener("change", () => $("settings").requestSubmit());
 }
 // The tray can change do-not-disturb: re-read when the window comes back.

@@ -1,7 +1,9 @@
 // APP.notifications / AMOCRM.notifications: a frozen facade that serialises
 // the call, hands it to the notifications command (where all validation
 // lives), draws the popup, and answers through {done, fail, always} and a
-// Promise. It never throws synchronously into widget code.
+// Promise. It never throws synchronously into widget code, and assigning
+// APP.notifications never throws into the page: a page's own implementation
+// (amoCRM's feeds its server-side center, email and push) is kept and chained to.
 const internals = window.__TAURI_INTERNALS__;
 // Captured now, before page scripts run, so a page cannot swap it later.
 const invoke = internals && internals.invoke ? internals.invoke.bind(internals) : null;
@@ -65,6 +67,56 @@ function run(fn, arg) {
   }
 }
 
+// The page's own APP.notifications, when it assigned one. Interface-only
+// calls go to it alone (one popup, not two); center calls go to it and to
+// Kolokol, whose answer is the widget's. "Kolokol only" (a setting, read once
+// per page load) leaves it out.
+const INTERFACE = new Set(["show_message", "show_message_error", "show_notification"]);
+const PAGE_CBS = Object.freeze({ done() {}, fail() {}, always() {} });
+let pageImpl = null;
+let kolokolOnly = false;
+if (invoke) {
+  invoke("plugin:notifications|mode").then((m) => (kolokolOnly = !!(m && m.kolokol_only)), () => {});
+}
+
+// `APP.notifications = null` withdraws the page's own implementation.
+function adopt(v) {
+  if (v === null || v === undefined) pageImpl = null;
+  else if (v !== notifications && (typeof v === "object" || typeof v === "function")) pageImpl = v;
+}
+
+function pageMethod(method) {
+  if (kolokolOnly || !pageImpl) return null;
+  try {
+    const f = pageImpl[method];
+    return typeof f === "function" ? f : null;
+  } catch (_) {
+    return null;
+  }
+}
+
+function errorText(e) {
+  try {
+    return String((e && e.message) || e).slice(0, 200);
+  } catch (_) {
+    return "an error";
+  }
+}
+
+// Runs the page's own method; what it did goes to the call log.
+function chain(c, own, params, cb) {
+  try {
+    const r = INTERFACE.has(c.method) ? own.call(pageImpl, params, cb) : own.call(pageImpl, params, PAGE_CBS);
+    if (r && typeof r.then === "function") r.then(null, (e) => warn(`the page's own ${c.method}() failed: ${errorText(e)}`));
+    c.page = "called";
+    return r;
+  } catch (e) {
+    c.page = `threw: ${errorText(e)}`;
+    warn(`the page's own ${c.method}() threw: ${errorText(e)}`);
+    return undefined;
+  }
+}
+
 function openLink(id, href) {
   if (!invoke) return;
   invoke("plugin:notifications|open_link", { id, href, key: GESTURE_KEY }).catch((e) => warn(`link not opened: ${e}`));
@@ -120,13 +172,13 @@ function pump() {
 function dispatch(batch) {
   if (batch.length === 1) {
     const c = batch[0];
-    return invoke("plugin:notifications|notify", { method: c.method, payload: c.payload }).then(
+    return invoke("plugin:notifications|notify", { method: c.method, payload: c.payload, page: c.page }).then(
       (res) => accepted(c, res),
       (e) => refused(c, asRefusal(e)),
     );
   }
   // Raw bytes: the app checks the body's size before it parses it.
-  const body = new TextEncoder().encode(JSON.stringify(batch.map((c) => ({ method: c.method, payload: c.payload }))));
+  const body = new TextEncoder().encode(JSON.stringify(batch.map((c) => ({ method: c.method, payload: c.payload, page: c.page }))));
   return invoke("plugin:notifications|notify_batch", body).then(
     (results) => results.forEach((r, i) => ("ok" in r ? accepted(batch[i], r.ok) : refused(batch[i], asRefusal(r.err)))),
     (e) => {
@@ -139,7 +191,8 @@ function dispatch(batch) {
 function accepted(c, res) {
   try {
     for (const w of res.notification.warnings) warn(`${c.method}(): ${w.field}: ${w.message}`);
-    overlay.show(res.notification, openLink);
+    // The page's own implementation drew this one.
+    if (c.page !== "called") overlay.show(res.notification, openLink);
   } catch (e) {
     console.error("[APP.notifications] popup failed", e);
   }
@@ -157,26 +210,33 @@ function refused(c, err) {
 
 // One Promise per call; the queue entry carries what settles it.
 function call(method, params, cb) {
-  const c = { method, payload: null, cbs: callbacks(cb), resolve: null, reject: null };
+  const c = { method, payload: null, page: undefined, cbs: null, resolve: null, reject: null };
   const promise = new Promise((resolve, reject) => {
     c.resolve = resolve;
     c.reject = reject;
   });
   // A widget that ignores the Promise must not get "unhandled rejection" noise.
   promise.catch(() => {});
+  const own = pageMethod(method);
+  const theirs = own ? chain(c, own, params, cb) : undefined;
+  // An interface-only call the page's own implementation took is answered by
+  // it (its callbacks, its return value); Kolokol still checks and logs it.
+  const pageAnswers = c.page === "called" && INTERFACE.has(method);
+  c.cbs = pageAnswers ? {} : callbacks(cb);
+  const answer = pageAnswers && theirs !== undefined ? theirs : promise;
   try {
     c.payload = JSON.stringify(params === undefined ? null : params);
   } catch (e) {
     refused(c, refusal("unserializable", "payload",
       `${method}() payload cannot be serialised to JSON (${e && e.message}); remove cycles and BigInt values`));
-    return promise;
+    return answer;
   }
   if (!invoke) {
     refused(c, refusal("ipc", "payload", "Kolokol's bridge is not available in this page"));
-    return promise;
+    return answer;
   }
   enqueue(c);
-  return promise;
+  return answer;
 }
 
 const notifications = {};
@@ -205,11 +265,20 @@ Object.freeze(notifications);
 
 // Attach to whatever object the page keeps under APP / AMOCRM: the page's own
 // object gains `notifications` and loses nothing.
+function getNotifications() {
+  return notifications;
+}
+
 function attach(obj) {
   if (obj === null || (typeof obj !== "object" && typeof obj !== "function")) return false;
   try {
-    if (obj.notifications === notifications) return true;
-    Object.defineProperty(obj, "notifications", { value: notifications, enumerable: true, writable: false, configurable: false });
+    const d = Object.getOwnPropertyDescriptor(obj, "notifications");
+    if (d && d.get === getNotifications) return true;
+    // window.APP = { notifications: itsOwn, … }: kept, and chained to.
+    if (d && "value" in d) adopt(d.value);
+    // An accessor, so `APP.notifications = itsOwn` never throws, in strict
+    // code either: the page's object is kept and widgets still get Kolokol's.
+    Object.defineProperty(obj, "notifications", { get: getNotifications, set: adopt, enumerable: true, configurable: false });
     return true;
   } catch (e) {
     warn("this page's APP object is frozen or sealed; APP.notifications cannot be added to it", e);
