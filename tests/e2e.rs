@@ -323,6 +323,36 @@ return { started: crm.started, got: crm.got, cbArg, msg: typeof msg, call: call.
     app.stop().await;
 }
 
+/// The webviews' cookies and storage live in the data folder: a restart keeps
+/// an account's login, another data folder does not share it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_lives_in_its_data_folder() {
+    const READ: &str = "return [document.cookie, localStorage.getItem('login')];";
+    let fx = Fixtures::serve();
+    let page = fx.url("plain.html");
+    let app = App::start(&["open", &page]).await;
+    app.js("document.cookie = 'session=agent-1; max-age=86400; path=/'; localStorage.setItem('login', 'agent-1'); return null;").await;
+    // WebKit keeps its cookie store in the data folder.
+    let cookies = app.data_dir.path().join("webview/cookies");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !std::fs::read(&cookies).is_ok_and(|b| String::from_utf8_lossy(&b).contains("agent-1")) {
+        assert!(std::time::Instant::now() < deadline, "no cookie store at {}", cookies.display());
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Leaving the page lets WebKit write its local storage.
+    app.js("location.href = 'about:blank'; return null;").await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let dir = app.stop_keeping_data().await;
+
+    let other = App::start(&["open", &page]).await;
+    assert_eq!(other.js(READ).await, json!(["", null]), "another data folder, another login");
+    other.stop().await;
+
+    let again = App::start_in(dir, &["open", &page], &[]).await;
+    assert_eq!(again.js(READ).await, json!(["session=agent-1", "agent-1"]), "the same data folder keeps the login");
+    again.stop().await;
+}
+
 /// Pages in the workspace reach the notifications commands and nothing else:
 /// remote pages and Kolokol's own start page alike.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -193,6 +193,7 @@ pub fn run() {
             // The workspace shows untrusted pages: it may only go to the web, its
             // own pages and local targets (never file:, data:, javascript:).
             WebviewWindowBuilder::new(handle, WORKSPACE, WebviewUrl::App("index.html".into()))
+                .data_directory(webview_data(&state.data_dir))
                 .title("Kolokol")
                 .inner_size(1100.0, 760.0)
                 .visible(!minimized && open.is_none())
@@ -298,6 +299,7 @@ pub(crate) fn open_history(app: &AppHandle) {
     }
     let title = i18n::strings(i18n::Lang::from_setting(&app.state::<AppState>().settings.get().language)).history;
     if let Err(e) = WebviewWindowBuilder::new(app, HISTORY, WebviewUrl::App("history.html".into()))
+        .data_directory(webview_data(&app.state::<AppState>().data_dir))
         .title(format!("Kolokol — {title}"))
         .inner_size(900.0, 720.0)
         .build()
@@ -342,6 +344,13 @@ pub(crate) fn open_external(app: &AppHandle, href: &str) {
         }
         Err(e) => tracing::warn!("not opened: {e}"),
     }
+}
+
+/// The webviews' cookies, storage and cache: in the data folder, so one data
+/// folder is one login (an agent with two accounts runs two instances). Every
+/// window uses the same folder, hence one WebKit context and one network process.
+pub(crate) fn webview_data(data_dir: &Path) -> PathBuf {
+    data_dir.join("webview")
 }
 
 pub(crate) fn show_workspace<R: Runtime>(app: &AppHandle<R>) {

@@ -378,6 +378,7 @@ pub fn show_window(app: &AppHandle) {
     }
     let lang = crate::core::i18n::Lang::from_setting(&app.state::<AppState>().settings.get().language);
     let mut builder = WebviewWindowBuilder::new(app, WORKBENCH, WebviewUrl::App("workbench.html".into()))
+        .data_directory(super::app::webview_data(&app.state::<AppState>().data_dir))
         .title(format!("Kolokol — {}", crate::core::i18n::strings(lang).workbench_window))
         .inner_size(620.0, 760.0);
     if let Some(ws) = app.get_webview_window(WORKSPACE) {

@@ -139,7 +139,8 @@ impl App {
         App::start_in(data_dir, extra_args, &[]).await
     }
 
-    async fn start_in(data_dir: tempfile::TempDir, extra_args: &[&str], env: &[(&str, &str)]) -> App {
+    /// As [`App::start_env`], in a data folder of the caller's (kept from an earlier run).
+    pub async fn start_in(data_dir: tempfile::TempDir, extra_args: &[&str], env: &[(&str, &str)]) -> App {
         let (driver_bin, native) = require_environment();
         let (port, native_port) = (free_port(), free_port());
         let log = std::fs::File::create(data_dir.path().join("driver.log")).unwrap();
@@ -235,6 +236,14 @@ impl App {
     pub async fn popups(&self) -> Vec<Value> {
         let v = self.js(POPUPS_JS).await;
         v.as_array().cloned().unwrap_or_default()
+    }
+
+    /// Stops the app and hands its data folder back, for another run in it.
+    pub async fn stop_keeping_data(mut self) -> tempfile::TempDir {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        std::mem::replace(&mut self.data_dir, tempfile::tempdir().unwrap())
     }
 
     pub async fn stop(mut self) {
