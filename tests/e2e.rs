@@ -353,6 +353,17 @@ async fn a_login_lives_in_its_data_folder() {
     again.stop().await;
 }
 
+/// The account address from the settings is the workspace's home: it opens at
+/// start, with the notifications API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_account_opens_at_start() {
+    let fx = Fixtures::serve();
+    let app = App::start_with_settings(json!({ "account_url": fx.origin }), &[]).await;
+    let v = app.js("return [location.origin, typeof APP.notifications.add_call];").await;
+    assert_eq!(v, json!([fx.origin, "function"]));
+    app.stop().await;
+}
+
 /// Pages in the workspace reach the notifications commands and nothing else:
 /// remote pages and Kolokol's own start page alike.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

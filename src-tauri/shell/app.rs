@@ -120,7 +120,8 @@ pub fn run() {
                 }
             }
         }
-        None => None,
+        // The account is the workspace's home: an agent works in it all day.
+        None => state.settings.account().map(target::Spec::Url),
     };
 
     let result = tauri::Builder::default()
