@@ -460,20 +460,15 @@ return [[...r.querySelectorAll('.popup [data-part=header]')].map((h) => h.textCo
     app.stop().await;
 }
 
-/// Links open in the user's browser through the real xdg-open (here the
-/// default browser is a script that records what it was given): relative links against the account
-/// address saved in the workbench window, card and recording of a call, links inside
-/// the text; never a dropped scheme.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn links_open_in_the_browser() {
-    let tmp = tempfile::tempdir().unwrap();
-    let opened = tmp.path().join("opened.txt");
-    let browser = tmp.path().join("browser.sh");
+/// The user's default browser, the XDG way, as a script that records what it
+/// was given (a machine with a browser registers it system-wide; the user's
+/// mimeapps.list wins): the file it writes to, and the app's environment.
+fn test_browser(dir: &std::path::Path) -> (std::path::PathBuf, Vec<(&'static str, String)>) {
+    let opened = dir.join("opened.txt");
+    let browser = dir.join("browser.sh");
     std::fs::write(&browser, format!("#!/bin/sh\necho \"$1\" >> '{}'\n", opened.display())).unwrap();
     std::fs::set_permissions(&browser, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    // The user's default browser, the XDG way (a machine with a browser
-    // installed registers it system-wide; the user's mimeapps.list wins).
-    let (config, data) = (tmp.path().join("config"), tmp.path().join("data"));
+    let (config, data) = (dir.join("config"), dir.join("data"));
     std::fs::create_dir_all(data.join("applications")).unwrap();
     std::fs::create_dir_all(&config).unwrap();
     std::fs::write(
@@ -486,17 +481,69 @@ async fn links_open_in_the_browser() {
         "[Default Applications]\nx-scheme-handler/http=kolokol-test-browser.desktop\nx-scheme-handler/https=kolokol-test-browser.desktop\n",
     )
     .unwrap();
+    let env = vec![
+        ("BROWSER", browser.display().to_string()),
+        ("XDG_CONFIG_HOME", config.display().to_string()),
+        ("XDG_DATA_HOME", data.display().to_string()),
+    ];
+    (opened, env)
+}
+
+/// A page's window.open and target="_blank": a page of its own site opens in a
+/// second Kolokol window that has the API; another site goes to the user's
+/// browser; nothing opens a window of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_windows_open_in_kolokol_or_the_browser() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (opened, env) = test_browser(tmp.path());
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let fx = Fixtures::serve();
+    let app = support::App::start_env(&["open", &fx.url("opens.html")], &env).await;
+    let workspace = app.client.window().await.unwrap();
+    app.click("document.getElementById('same')").await;
+    let second = app.other_window(&workspace).await;
+    app.client.switch_to_window(second).await.unwrap();
+    app.wait_for("location.search === '?second' && !!(window.APP && APP.notifications)").await;
+    let r = app.js("return (await APP.notifications.show_message({ text: 'from the second window' })).id;").await;
+    assert!(r.is_string(), "the second window has the API: {r}");
+    // Closed again, so the next clicks reach the workspace underneath.
+    app.client.close_window().await.unwrap();
+    app.client.switch_to_window(workspace).await.unwrap();
+
+    app.click("document.getElementById('other')").await;
+    app.click("document.getElementById('blank')").await;
+    let read = || std::fs::read_to_string(&opened).unwrap_or_default();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while read().lines().count() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the browser got only: {}\napp log:\n{}",
+            read(),
+            std::fs::read_to_string(app.data_dir.path().join("driver.log")).unwrap_or_default()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let mut got: Vec<String> = read().lines().map(str::to_owned).collect();
+    got.sort();
+    assert_eq!(got, ["https://docs.example/blank", "https://other.example/page"]);
+    assert_eq!(app.client.windows().await.unwrap().len(), 1, "no window of its own for another site");
+    let href = app.js("return location.href;").await;
+    assert!(href.as_str().unwrap().ends_with("/opens.html"), "the workspace stayed: {href}");
+    app.stop().await;
+}
+
+/// Links open in the user's browser through the real xdg-open (here the
+/// default browser is a script that records what it was given): relative links against the account
+/// address saved in the workbench window, card and recording of a call, links inside
+/// the text; never a dropped scheme.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_open_in_the_browser() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (opened, env) = test_browser(tmp.path());
     // A local page: the workbench window comes along, where the settings are.
     let page = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plain.html");
-    let app = support::App::start_env(
-        &["open", page.to_str().unwrap()],
-        &[
-            ("BROWSER", browser.to_str().unwrap()),
-            ("XDG_CONFIG_HOME", config.to_str().unwrap()),
-            ("XDG_DATA_HOME", data.to_str().unwrap()),
-        ],
-    )
-    .await;
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = support::App::start_env(&["open", page.to_str().unwrap()], &env).await;
 
     // The account address, typed into the workbench's settings form.
     let workspace = app.client.window().await.unwrap();

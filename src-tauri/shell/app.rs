@@ -133,7 +133,10 @@ pub fn run() {
                 .callback(second_instance)
                 .build(),
         )
-        .plugin(tauri_plugin_opener::init())
+        // Links are opened by Kolokol's own rules (popup clicks, new windows),
+        // not by the opener's injected click handler, which would ask pages for
+        // a command none of them is granted, and so drop every _blank link.
+        .plugin(tauri_plugin_opener::Builder::new().open_js_links_on_click(false).build())
         // File pickers of the workbench, called from Rust only (no page is granted the dialog commands).
         .plugin(tauri_plugin_dialog::init())
         // Local targets (HTML files, widget folders) get an origin of their own.
@@ -205,6 +208,7 @@ pub fn run() {
                     }
                     ok
                 })
+                .on_new_window(super::newwindow::handler(handle.clone(), WORKSPACE.to_owned()))
                 .build()?;
             if let Some(spec) = open {
                 open_target(handle, spec, minimized).map_err(|e| -> Box<dyn std::error::Error> { e.into() })?;
@@ -393,7 +397,7 @@ pub(crate) fn allow_remote<R: Runtime>(app: &AppHandle<R>, url: &Url) -> tauri::
     app.add_capability(
         CapabilityBuilder::new(format!("opened-origin-{n}"))
             .remote(pattern)
-            .window(WORKSPACE)
+            .windows([WORKSPACE.to_owned(), format!("{WORKSPACE}-*")])
             .permission("notifications:default"),
     )
 }
