@@ -48,7 +48,7 @@ pub fn run() {
         eprintln!("kolokol: cannot create the data directory {}: {e}", data_dir.display());
         std::process::exit(1);
     }
-    let data_dir = data_dir.canonicalize().unwrap_or(data_dir);
+    let data_dir = datadir::canonical(&data_dir);
 
     if let Some(command) = args.command {
         std::process::exit(cli::run(command, &data_dir));

@@ -81,7 +81,7 @@ pub fn parse(input: &str, cwd: &Path) -> Result<Spec, String> {
     } else {
         cwd.join(input)
     };
-    let path = path.canonicalize().map_err(|e| format!("{}: {e}", path.display()))?;
+    let path = dunce::canonicalize(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     if path.is_dir() {
         if path.join("manifest.json").is_file() || path.join("script.js").is_file() {
             return Ok(Spec::Widget(path));
@@ -175,8 +175,8 @@ pub fn resolve_file(root: &Path, rel: &str) -> Option<PathBuf> {
             _ => return None,
         }
     }
-    let real = path.canonicalize().ok()?;
-    let root = root.canonicalize().ok()?;
+    let real = dunce::canonicalize(&path).ok()?;
+    let root = dunce::canonicalize(root).ok()?;
     (real.starts_with(&root) && real.is_file()).then_some(real)
 }
 
@@ -255,7 +255,7 @@ mod tests {
     #[test]
     fn reads_what_people_type() {
         let d = tree();
-        let root = d.path().canonicalize().unwrap();
+        let root = dunce::canonicalize(d.path()).unwrap();
         let p = |s: &str| parse(s, d.path());
         assert_eq!(p("https://example.amocrm.ru/leads").unwrap(), Spec::Url(Url::parse("https://example.amocrm.ru/leads").unwrap()));
         assert_eq!(p("localhost:5173").unwrap(), Spec::Url(Url::parse("http://localhost:5173/").unwrap()));
