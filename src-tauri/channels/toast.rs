@@ -20,7 +20,7 @@ use crate::core::api::{now_ms, Method, Notification};
 use crate::core::links;
 
 /// Windows AppUserModelID and macOS bundle id (tauri.conf.json `identifier`).
-pub const APP_ID: &str = "ru.kolokol.app";
+pub const APP_ID: &str = crate::core::datadir::IDENTIFIER;
 const APP_NAME: &str = "Kolokol";
 /// A server call slower than this counts as hung (the issue's ~2 s).
 pub const HANG_AFTER: Duration = Duration::from_secs(2);

@@ -123,12 +123,22 @@ pub fn run() {
         None => None,
     };
 
+    let is_default = data_dir == datadir::default();
+    #[allow(unused_mut)]
+    let mut context = tauri::generate_context!();
+    // Windows and macOS: the single-instance plugin keys on the identifier, so
+    // another data directory runs under an identifier of its own (its webview
+    // data follows); on Linux the D-Bus id below carries the directory.
+    #[cfg(any(windows, target_os = "macos"))]
+    {
+        context.config_mut().identifier = datadir::instance_name(&data_dir, is_default);
+    }
     let result = tauri::Builder::default()
         // One instance per data directory: the D-Bus name (Linux) carries a
         // hash of the directory; a second launch hands its arguments over.
         .plugin(
             tauri_plugin_single_instance::Builder::new()
-                .dbus_id(format!("ru.kolokol.app.d{:016x}", datadir::hash(&data_dir)))
+                .dbus_id(datadir::dbus_id(&data_dir))
                 .callback(second_instance)
                 .build(),
         )
@@ -143,12 +153,7 @@ pub fn run() {
         // Start at login (off until the user ticks it in the tray): into the
         // tray, with this data directory; one entry per data directory.
         .plugin({
-            let mut args = vec!["--minimized".to_string()];
-            let mut name = "Kolokol".to_string();
-            if data_dir != datadir::default() {
-                args.extend(["--data-dir".to_string(), data_dir.display().to_string()]);
-                name = format!("Kolokol-{:08x}", datadir::hash(&data_dir) as u32);
-            }
+            let (name, args) = datadir::login_entry(&data_dir, is_default);
             tauri_plugin_autostart::Builder::new().args(args).app_name(name).build()
         })
         .plugin(plugin::init())
@@ -230,7 +235,7 @@ pub fn run() {
                 }
             }
         })
-        .run(tauri::generate_context!());
+        .run(context);
     if let Err(e) = result {
         eprintln!("kolokol: {e}");
         std::process::exit(1);
