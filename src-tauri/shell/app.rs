@@ -59,7 +59,7 @@ pub fn run() {
     let minimized = args.minimized || settings.get().start_minimized;
     let lang = i18n::Lang::from_setting(&settings.get().language);
     #[cfg(windows)]
-    if let Err(e) = toast::register_app_id("Kolokol") {
+    if let Err(e) = toast::register_app_id(toast::APP_NAME) {
         tracing::warn!("cannot register the AppUserModelID; Windows may hide toasts: {e}");
     }
     let history = history::History::open(&history::path_in(&data_dir));
