@@ -13,8 +13,10 @@ BUILD_PACKAGES=(build-essential pkg-config file curl ca-certificates libssl-dev
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev patchelf)
 # A real webview under a virtual display, its WebDriver, a D-Bus session, and a
 # notification server (dunst) for the toast tests; busctl (systemd) reads the tray.
+# mingw-w64 cross-builds Kolokol for Windows and wine runs it (tests/windows.sh).
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 systemd dunst libnotify-bin
-  lintian python3-venv)
+  lintian python3-venv gcc-mingw-w64-x86-64 wine64)
+WINDOWS_TARGET=x86_64-pc-windows-gnu
 
 say() { printf '\033[1mdev.sh:\033[0m %s\n' "$*" >&2; }
 
@@ -49,6 +51,17 @@ ensure_rust() {
     say "Rust is missing; installing it with rustup (https://rustup.rs)"
     curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
     export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+}
+
+# The Windows target's standard library, for the cross-build.
+ensure_windows_target() {
+  if ! rustup target list --installed 2>/dev/null | grep -qx "$WINDOWS_TARGET"; then
+    if ! command -v rustup >/dev/null; then
+      say "rustup is needed to add the $WINDOWS_TARGET target (https://rustup.rs)"
+      exit 1
+    fi
+    rustup target add "$WINDOWS_TARGET"
   fi
 }
 
@@ -130,6 +143,7 @@ case "$cmd" in
     ensure_rust
     ensure_node_tools
     ensure_tauri_driver
+    ensure_windows_target
     cargo build --tests
     if cargo clippy --version >/dev/null 2>&1; then
       cargo clippy --all-targets --quiet -- -D warnings
@@ -142,6 +156,8 @@ case "$cmd" in
     # The Linux packages: built, linted, installed, launched, removed.
     if [ $# -eq 0 ]; then
       in_desktop_session tests/package.sh
+      # Windows: cross-built, linted, its unit tests and command line under wine.
+      in_desktop_session tests/windows.sh
     fi
     ;;
   bench)

@@ -1,5 +1,7 @@
 //! End-to-end: the built app (frontend embedded) in a real WebKit webview under
 //! Xvfb, driven through tauri-driver + WebKitWebDriver. Run with ./dev.sh test.
+//! Linux only (WebKitWebDriver, xdg-open); on Windows and macOS this test is empty.
+#![cfg(target_os = "linux")]
 
 mod support;
 

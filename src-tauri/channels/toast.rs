@@ -20,8 +20,9 @@ use crate::core::api::{now_ms, Method, Notification};
 use crate::core::links;
 
 /// Windows AppUserModelID and macOS bundle id (tauri.conf.json `identifier`).
-pub const APP_ID: &str = "ru.kolokol.app";
-const APP_NAME: &str = "Kolokol";
+pub const APP_ID: &str = crate::core::datadir::IDENTIFIER;
+/// The name toasts are shown under.
+pub const APP_NAME: &str = "Kolokol";
 /// A server call slower than this counts as hung (the issue's ~2 s).
 pub const HANG_AFTER: Duration = Duration::from_secs(2);
 /// Unanswered server calls tolerated before toasts are dropped instead of
@@ -240,16 +241,25 @@ impl Toasts {
 
 /// Windows shows toasts of an unpackaged (portable) app only when its
 /// AppUserModelID is registered; the installer's shortcut does it too, this
-/// covers a copied .exe. Per user, no admin rights. Not compiled on this
-/// Linux machine: Windows builds are checked by the release workflow.
+/// covers a copied .exe. Per user, no admin rights. Cross-built and unit-tested
+/// under wine by the test command, natively by the workflows.
 #[cfg(windows)]
 pub fn register_app_id(display_name: &str) -> std::io::Result<()> {
     use winreg::enums::HKEY_CURRENT_USER;
-    use winreg::RegKey;
-    let path = format!(r"Software\Classes\AppUserModelId\{APP_ID}");
-    let (key, _) = RegKey::predef(HKEY_CURRENT_USER).create_subkey(path)?;
+    register_app_id_in(&winreg::RegKey::predef(HKEY_CURRENT_USER), display_name)
+}
+
+/// [`register_app_id`] under `root` (HKEY_CURRENT_USER, or a test's own key).
+#[cfg(windows)]
+fn register_app_id_in(root: &winreg::RegKey, display_name: &str) -> std::io::Result<()> {
+    let (key, _) = root.create_subkey(app_id_key())?;
     key.set_value("DisplayName", &display_name.to_string())?;
     Ok(())
+}
+
+/// Where Windows looks up an AppUserModelID's name, under the user's hive.
+pub fn app_id_key() -> String {
+    format!(r"Software\Classes\AppUserModelId\{APP_ID}")
 }
 
 // ---------------------------------------------------------------------------
@@ -363,7 +373,9 @@ impl Coalescer {
 // ---------------------------------------------------------------------------
 // Text and links.
 
-/// Servers with `body-markup` parse the body, so plain text must be escaped.
+/// Servers with `body-markup` parse the body, so plain text must be escaped
+/// (freedesktop servers only: Windows and macOS take plain text).
+#[cfg(any(test, all(unix, not(target_os = "macos"))))]
 fn escape_markup(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
@@ -1028,6 +1040,53 @@ mod tests {
         assert_eq!(t.href("recording"), Some("https://b.org/"));
         assert_eq!(t.href("__closed"), None);
         assert_eq!(t.href("card"), None);
+    }
+
+    #[test]
+    fn the_app_id_key_names_the_identifier() {
+        assert_eq!(app_id_key(), r"Software\Classes\AppUserModelId\ru.kolokol.desktop");
+    }
+
+    /// The registration the app does at start-up, under a key of the test's own
+    /// (not the user's real AppUserModelId list), read back and removed.
+    #[cfg(windows)]
+    #[test]
+    fn the_app_id_is_registered_per_user() {
+        use winreg::enums::{HKEY_CURRENT_USER, KEY_READ};
+        let hkcu = winreg::RegKey::predef(HKEY_CURRENT_USER);
+        let root_path = format!(r"Software\KolokolTest-{}", std::process::id());
+        let (root, _) = hkcu.create_subkey(&root_path).unwrap();
+        register_app_id_in(&root, APP_NAME).unwrap();
+        register_app_id_in(&root, APP_NAME).unwrap(); // every start: idempotent
+        let key = root.open_subkey_with_flags(app_id_key(), KEY_READ).unwrap();
+        let name: String = key.get_value("DisplayName").unwrap();
+        hkcu.delete_subkey_all(&root_path).unwrap();
+        assert_eq!(name, "Kolokol");
+    }
+
+    /// What each system's toast carries: the actions as (key, label) pairs,
+    /// calls kept on screen; on Linux also urgency and category.
+    #[test]
+    fn the_platform_toast_carries_the_content() {
+        let n = call(
+            serde_json::json!({"text": "a < b", "from": "+7 999", "element": {"id": 5, "type": "contact"}}),
+            Some("https://example.amocrm.ru"),
+        );
+        let c = content(&n, Kind::Call, &Labels::english());
+        let t = os::build(&c, None, true);
+        assert_eq!(t.summary, "Incoming call");
+        assert_eq!(t.actions, ["default", "Open card", "card", "Open card"]);
+        assert_eq!(t.timeout, notify_rust::Timeout::Never);
+        #[cfg(all(unix, not(target_os = "macos")))]
+        {
+            assert_eq!(t.body, "+7 999\na &lt; b", "body-markup servers get it escaped");
+            assert!(t.hints.contains(&notify_rust::Hint::Urgency(notify_rust::Urgency::Critical)));
+            assert!(t.hints.contains(&notify_rust::Hint::Category("call.incoming".into())));
+        }
+        #[cfg(not(all(unix, not(target_os = "macos"))))]
+        assert_eq!(t.body, "+7 999\na < b", "plain text on Windows and macOS");
+        let e = content(&n, Kind::Error, &Labels::english());
+        assert_ne!(os::build(&e, None, false).timeout, notify_rust::Timeout::Never, "errors time out");
     }
 
     fn call(payload: serde_json::Value, account: Option<&str>) -> Notification {

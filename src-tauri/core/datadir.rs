@@ -3,6 +3,16 @@
 
 use std::path::{Path, PathBuf};
 
+/// The app's identifier, final since the first release: tauri.conf.json's
+/// `identifier`, the default data folder's name (as Tauri's app_data_dir()
+/// names it), the Windows AppUserModelID, the macOS bundle id, and the root of
+/// the single-instance D-Bus names and the login entries.
+pub const IDENTIFIER: &str = "ru.kolokol.desktop";
+
+/// The identifier before the first release (it ended in `.app`, the macOS
+/// bundle extension). Its data folder is moved to [`IDENTIFIER`]'s once.
+const OLD_IDENTIFIER: &str = "ru.kolokol.app";
+
 /// `--data-dir`, else `$KOLOKOL_DATA_DIR`, else the default.
 pub fn choose(explicit: Option<&Path>) -> PathBuf {
     if let Some(d) = explicit {
@@ -15,10 +25,44 @@ pub fn choose(explicit: Option<&Path>) -> PathBuf {
 }
 
 /// The folder Tauri's own app_data_dir() names, known before Tauri starts
-/// because the single-instance lock depends on it.
+/// because the single-instance lock depends on it. A folder of the old
+/// identifier is moved there first (see [`adopt_old`]).
 pub fn default() -> PathBuf {
-    let dir = dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("ru.kolokol.app");
-    dir.canonicalize().unwrap_or(dir)
+    let dir = adopt_old(&dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")));
+    canonical(&dir)
+}
+
+/// The data folder in `base` (the system's data folder): `IDENTIFIER`, after
+/// moving the old identifier's folder there when only that one exists, so
+/// settings, history and recent targets are kept. Should the move fail (on
+/// Windows, while an old build still has its files open), the old folder is
+/// used as it is this time and the move is tried again at the next start.
+pub fn adopt_old(base: &Path) -> PathBuf {
+    let new = base.join(IDENTIFIER);
+    let old = base.join(OLD_IDENTIFIER);
+    if new.exists() || !old.is_dir() {
+        return new;
+    }
+    match std::fs::rename(&old, &new) {
+        Ok(()) => {
+            tracing::info!(from = %old.display(), to = %new.display(), "data folder moved to the final identifier");
+            new
+        }
+        // Another instance starting at the same moment moved it.
+        Err(_) if new.exists() => new,
+        Err(e) => {
+            tracing::warn!("cannot move {} to {}: {e}; using it where it is", old.display(), new.display());
+            old
+        }
+    }
+}
+
+/// The absolute, link-free spelling of an existing path, `path` itself when
+/// it cannot be resolved. On Windows without the `\\?\` prefix that
+/// `std::fs::canonicalize` adds (where a plain path is possible): that prefix
+/// breaks `/`-joined names and confuses people reading messages.
+pub fn canonical(path: &Path) -> PathBuf {
+    dunce::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// Creates the data folder, or tightens an existing one, so that only its
@@ -59,8 +103,136 @@ pub fn hash(data_dir: &Path) -> u64 {
     fnv1a(data_dir.to_string_lossy().as_bytes())
 }
 
-#[cfg(all(test, unix))]
+/// The single-instance plugin's D-Bus id (Linux): one per data directory.
+pub fn dbus_id(data_dir: &Path) -> String {
+    format!("{IDENTIFIER}.d{:016x}", hash(data_dir))
+}
+
+/// The name of this data directory's instance: [`IDENTIFIER`] for the default
+/// folder, the identifier and the folder's hash for any other. It names the
+/// login entry, and on Windows and macOS it is the identifier Tauri runs
+/// under, because the single-instance plugin keys on the identifier there (a
+/// mutex, a socket) rather than on the D-Bus id.
+pub fn instance_name(data_dir: &Path, is_default: bool) -> String {
+    if is_default {
+        IDENTIFIER.to_string()
+    } else {
+        format!("{IDENTIFIER}.d{:016x}", hash(data_dir))
+    }
+}
+
+/// The login entry that starts this data directory's instance at login: its
+/// name (XDG autostart file, Windows `Run` value, macOS launch agent; see
+/// [`instance_name`]) and the arguments.
+pub fn login_entry(data_dir: &Path, is_default: bool) -> (String, Vec<String>) {
+    let mut args = vec!["--minimized".to_string()];
+    if !is_default {
+        args.push("--data-dir".into());
+        args.push(login_arg(&data_dir.display().to_string(), cfg!(windows)));
+    }
+    (instance_name(data_dir, is_default), args)
+}
+
+/// One argument of a login entry's command line. Windows keeps the entry as
+/// one string (`exe args…` joined by spaces), so a folder with spaces is
+/// quoted there; elsewhere the entry's arguments are kept apart.
+fn login_arg(arg: &str, windows: bool) -> String {
+    if windows && (arg.contains(' ') || arg.contains('\t')) {
+        // A trailing backslash would escape the closing quote: double it.
+        let tail = arg.len() - arg.trim_end_matches('\\').len();
+        format!("\"{arg}{}\"", "\\".repeat(tail))
+    } else {
+        arg.to_string()
+    }
+}
+
+#[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn the_old_data_folder_is_moved_once_with_its_history() {
+        let base = tempfile::tempdir().unwrap();
+        let old = base.path().join(OLD_IDENTIFIER);
+        std::fs::create_dir_all(&old).unwrap();
+        std::fs::write(old.join("history.sqlite3"), b"rows").unwrap();
+        std::fs::write(old.join("settings.json"), b"{}").unwrap();
+
+        let dir = adopt_old(base.path());
+        assert_eq!(dir, base.path().join(IDENTIFIER));
+        assert_eq!(std::fs::read(dir.join("history.sqlite3")).unwrap(), b"rows");
+        assert!(dir.join("settings.json").is_file());
+        assert!(!old.exists(), "moved, not copied");
+
+        // Once: a later old folder (an old build started again) is left alone.
+        std::fs::create_dir_all(&old).unwrap();
+        std::fs::write(old.join("history.sqlite3"), b"other").unwrap();
+        assert_eq!(adopt_old(base.path()), dir);
+        assert_eq!(std::fs::read(dir.join("history.sqlite3")).unwrap(), b"rows");
+        assert_eq!(std::fs::read(old.join("history.sqlite3")).unwrap(), b"other");
+    }
+
+    #[test]
+    fn without_an_old_folder_the_new_one_is_named() {
+        let base = tempfile::tempdir().unwrap();
+        assert_eq!(adopt_old(base.path()), base.path().join(IDENTIFIER));
+        assert!(!base.path().join(IDENTIFIER).exists(), "created by the app, not here");
+        // A file of the old name is not a data folder.
+        std::fs::write(base.path().join(OLD_IDENTIFIER), b"x").unwrap();
+        assert_eq!(adopt_old(base.path()), base.path().join(IDENTIFIER));
+        assert!(base.path().join(OLD_IDENTIFIER).is_file());
+    }
+
+    #[test]
+    fn the_identifier_is_tauri_conf_json_s() {
+        let conf: serde_json::Value = serde_json::from_str(include_str!("../../tauri.conf.json")).unwrap();
+        assert_eq!(conf["identifier"], IDENTIFIER);
+        assert!(!IDENTIFIER.ends_with(".app"), "the macOS bundle extension");
+    }
+
+    #[test]
+    fn names_follow_the_identifier_and_the_folder() {
+        let (a, b) = (Path::new("/data/a"), Path::new("/data/b"));
+        assert_eq!(dbus_id(a), format!("ru.kolokol.desktop.d{:016x}", hash(a)));
+        assert_ne!(dbus_id(a), dbus_id(b));
+        // D-Bus: elements of letters, digits and `_`, none starting with a digit.
+        for element in dbus_id(a).split('.') {
+            assert!(element.chars().next().is_some_and(|c| c.is_ascii_alphabetic()), "{element}");
+            assert!(element.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "{element}");
+        }
+        assert_eq!(login_entry(a, true), ("ru.kolokol.desktop".into(), vec!["--minimized".into()]));
+        let (name, args) = login_entry(a, false);
+        assert_eq!(name, format!("ru.kolokol.desktop.d{:016x}", hash(a)));
+        assert_eq!(args, ["--minimized", "--data-dir", &a.display().to_string()]);
+        assert_ne!(login_entry(b, false).0, name);
+        assert_eq!(instance_name(a, true), IDENTIFIER);
+        assert_eq!(instance_name(a, false), name);
+    }
+
+    #[test]
+    fn a_windows_login_entry_quotes_a_folder_with_spaces() {
+        assert_eq!(login_arg(r"C:\Users\Анна\Kolokol", true), r"C:\Users\Анна\Kolokol");
+        assert_eq!(login_arg(r"C:\Users\Анна Петрова\data", true), r#""C:\Users\Анна Петрова\data""#);
+        assert_eq!(login_arg(r"C:\a b\", true), r#""C:\a b\\""#);
+        assert_eq!(login_arg("/home/a b/data", false), "/home/a b/data");
+    }
+
+    #[test]
+    fn canonical_paths_carry_no_verbatim_prefix() {
+        let d = tempfile::tempdir().unwrap();
+        let c = canonical(d.path());
+        assert!(c.is_absolute());
+        assert!(!c.display().to_string().starts_with(r"\\?\"), "{}", c.display());
+        // `/`-joined names work under it (they do not under `\\?\`).
+        std::fs::create_dir_all(c.join("site")).unwrap();
+        std::fs::write(c.join("site").join("index.html"), "<p>").unwrap();
+        assert!(c.join("site/index.html").is_file());
+        assert_eq!(canonical(Path::new("/no/such/folder")), Path::new("/no/such/folder"));
+    }
+}
+
+#[cfg(all(test, unix))]
+mod private_tests {
     use std::os::unix::fs::PermissionsExt;
 
     use super::*;

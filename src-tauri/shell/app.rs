@@ -48,7 +48,7 @@ pub fn run() {
         eprintln!("kolokol: cannot create the data directory {}: {e}", data_dir.display());
         std::process::exit(1);
     }
-    let data_dir = data_dir.canonicalize().unwrap_or(data_dir);
+    let data_dir = datadir::canonical(&data_dir);
 
     if let Some(command) = args.command {
         std::process::exit(cli::run(command, &data_dir));
@@ -59,7 +59,7 @@ pub fn run() {
     let minimized = args.minimized || settings.get().start_minimized;
     let lang = i18n::Lang::from_setting(&settings.get().language);
     #[cfg(windows)]
-    if let Err(e) = toast::register_app_id("Kolokol") {
+    if let Err(e) = toast::register_app_id(toast::APP_NAME) {
         tracing::warn!("cannot register the AppUserModelID; Windows may hide toasts: {e}");
     }
     let history = history::History::open(&history::path_in(&data_dir));
@@ -124,12 +124,22 @@ pub fn run() {
         None => state.settings.account().map(target::Spec::Url),
     };
 
+    let is_default = data_dir == datadir::default();
+    #[allow(unused_mut)]
+    let mut context = tauri::generate_context!();
+    // Windows and macOS: the single-instance plugin keys on the identifier, so
+    // another data directory runs under an identifier of its own (its webview
+    // data follows); on Linux the D-Bus id below carries the directory.
+    #[cfg(any(windows, target_os = "macos"))]
+    {
+        context.config_mut().identifier = datadir::instance_name(&data_dir, is_default);
+    }
     let result = tauri::Builder::default()
         // One instance per data directory: the D-Bus name (Linux) carries a
         // hash of the directory; a second launch hands its arguments over.
         .plugin(
             tauri_plugin_single_instance::Builder::new()
-                .dbus_id(format!("ru.kolokol.app.d{:016x}", datadir::hash(&data_dir)))
+                .dbus_id(datadir::dbus_id(&data_dir))
                 .callback(second_instance)
                 .build(),
         )
@@ -147,12 +157,7 @@ pub fn run() {
         // Start at login (off until the user ticks it in the tray): into the
         // tray, with this data directory; one entry per data directory.
         .plugin({
-            let mut args = vec!["--minimized".to_string()];
-            let mut name = "Kolokol".to_string();
-            if data_dir != datadir::default() {
-                args.extend(["--data-dir".to_string(), data_dir.display().to_string()]);
-                name = format!("Kolokol-{:08x}", datadir::hash(&data_dir) as u32);
-            }
+            let (name, args) = datadir::login_entry(&data_dir, is_default);
             tauri_plugin_autostart::Builder::new().args(args).app_name(name).build()
         })
         .plugin(plugin::init())
@@ -236,7 +241,7 @@ pub fn run() {
                 }
             }
         })
-        .run(tauri::generate_context!());
+        .run(context);
     if let Err(e) = result {
         eprintln!("kolokol: {e}");
         std::process::exit(1);

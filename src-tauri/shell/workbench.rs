@@ -95,17 +95,15 @@ fn wb(app: &AppHandle) -> &Workbench {
     &app.state::<AppState>().inner().workbench
 }
 
-/// An address in the `kolokol:` scheme (Windows and Android spell custom
-/// schemes as http://<scheme>.localhost).
+/// An address in the `kolokol:` scheme (Windows spells custom schemes as
+/// http://<scheme>.localhost, see [`target::scheme_base`]).
 pub fn scheme_url(path: &str) -> Url {
-    let base = if cfg!(windows) { format!("http://{SCHEME}.localhost") } else { format!("{SCHEME}://localhost") };
-    Url::parse(&base).and_then(|b| b.join(path)).expect("a valid kolokol: address")
+    target::scheme_base(SCHEME, cfg!(windows)).join(path).expect("a valid kolokol: address")
 }
 
 /// An address of the app's own pages (ui/).
 fn app_url(path: &str) -> Url {
-    let base = if cfg!(windows) { "http://tauri.localhost/" } else { "tauri://localhost/" };
-    Url::parse(base).and_then(|b| b.join(path)).expect("a valid app address")
+    target::scheme_base("tauri", cfg!(windows)).join(path).expect("a valid app address")
 }
 
 /// May the workspace navigate there? Its own pages, local targets and the

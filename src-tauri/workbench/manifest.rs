@@ -422,7 +422,7 @@ fn folder_name(folder: &Path) -> String {
     let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
     // "." and ".." have no name of their own; their real path has.
     name(folder)
-        .or_else(|| folder.canonicalize().ok().as_deref().and_then(name))
+        .or_else(|| dunce::canonicalize(folder).ok().as_deref().and_then(name))
         .unwrap_or_else(|| folder.display().to_string())
 }
 

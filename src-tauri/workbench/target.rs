@@ -81,7 +81,7 @@ pub fn parse(input: &str, cwd: &Path) -> Result<Spec, String> {
     } else {
         cwd.join(input)
     };
-    let path = path.canonicalize().map_err(|e| format!("{}: {e}", path.display()))?;
+    let path = dunce::canonicalize(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     if path.is_dir() {
         if path.join("manifest.json").is_file() || path.join("script.js").is_file() {
             return Ok(Spec::Widget(path));
@@ -175,8 +175,8 @@ pub fn resolve_file(root: &Path, rel: &str) -> Option<PathBuf> {
             _ => return None,
         }
     }
-    let real = path.canonicalize().ok()?;
-    let root = root.canonicalize().ok()?;
+    let real = dunce::canonicalize(&path).ok()?;
+    let root = dunce::canonicalize(root).ok()?;
     (real.starts_with(&root) && real.is_file()).then_some(real)
 }
 
@@ -223,6 +223,15 @@ pub fn mime(path: &Path) -> &'static str {
     }
 }
 
+/// Where the webview serves a custom scheme's pages (the app's own and the
+/// `kolokol:` scheme): `<scheme>://localhost/`, except on Windows, whose
+/// WebView2 has no custom schemes: Tauri serves them at
+/// `http://<scheme>.localhost/` there.
+pub fn scheme_base(scheme: &str, windows: bool) -> Url {
+    let base = if windows { format!("http://{scheme}.localhost/") } else { format!("{scheme}://localhost/") };
+    Url::parse(&base).expect("a valid scheme address")
+}
+
 /// The CSP of every page served from a local target: its own files, images
 /// and media from http(s), Kolokol's IPC, nothing else. `unsafe-eval` stays
 /// for widgets' template engines (underscore's `_.template`); inline script
@@ -255,7 +264,7 @@ mod tests {
     #[test]
     fn reads_what_people_type() {
         let d = tree();
-        let root = d.path().canonicalize().unwrap();
+        let root = dunce::canonicalize(d.path()).unwrap();
         let p = |s: &str| parse(s, d.path());
         assert_eq!(p("https://example.amocrm.ru/leads").unwrap(), Spec::Url(Url::parse("https://example.amocrm.ru/leads").unwrap()));
         assert_eq!(p("localhost:5173").unwrap(), Spec::Url(Url::parse("http://localhost:5173/").unwrap()));
@@ -297,6 +306,18 @@ mod tests {
         }
         assert_eq!(mime(Path::new("a/script.JS")), "text/javascript; charset=utf-8");
         assert_eq!(mime(Path::new("x")), "application/octet-stream");
+    }
+
+    #[test]
+    fn custom_schemes_are_spelled_per_system() {
+        let page = |windows| scheme_base("kolokol", windows).join("/page/a%20b.html").unwrap().to_string();
+        assert_eq!(page(false), "kolokol://localhost/page/a%20b.html");
+        assert_eq!(page(true), "http://kolokol.localhost/page/a%20b.html");
+        assert_eq!(scheme_base("kolokol", true).join("/__kolokol/host.html").unwrap().path(), "/__kolokol/host.html");
+        // The system this runs on: the spelling its webview uses.
+        let here = scheme_base("kolokol", cfg!(windows));
+        assert_eq!(here.scheme(), if cfg!(windows) { "http" } else { "kolokol" });
+        assert_eq!(here.host_str(), Some(if cfg!(windows) { "kolokol.localhost" } else { "localhost" }));
     }
 
     #[test]
