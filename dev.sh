@@ -13,10 +13,9 @@ BUILD_PACKAGES=(build-essential pkg-config file curl ca-certificates libssl-dev
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev patchelf)
 # A real webview under a virtual display, its WebDriver, a D-Bus session, and a
 # notification server (dunst) for the toast tests; busctl (systemd) reads the tray;
-# useradd (passwd), runuser (util-linux) and python3 play the second local user
-# of tests/control.rs.
+# useradd (passwd) and python3 play the second local user of tests/control.rs.
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 systemd dunst libnotify-bin
-  lintian python3-venv passwd util-linux python3)
+  lintian python3-venv passwd python3)
 
 say() { printf '\033[1mdev.sh:\033[0m %s\n' "$*" >&2; }
 

@@ -2,8 +2,8 @@
 //! (created here with useradd) cannot reach it, and a name squatted by that user
 //! before the app starts is neither served nor talked to — the app says so in its
 //! log and tray, `kolokol status`/`send` name the squatted path and its owner, and
-//! nothing reaches the squatter. Needs root (to create the user), useradd,
-//! runuser and python3; fails, never skips, without them.
+//! nothing reaches the squatter. Needs root (to create the user and switch to
+//! it), useradd and python3; fails, never skips, without them.
 #![cfg(target_os = "linux")]
 
 mod support;
@@ -19,24 +19,25 @@ use serde_json::Value;
 
 const INTRUDER: &str = "kolokol-intruder";
 
-/// The second local user's uid, created if missing.
-fn intruder() -> u32 {
+/// The second local user's uid and gid, created if missing.
+fn intruder() -> (u32, u32) {
     // SAFETY: geteuid has no preconditions.
     assert_eq!(unsafe { libc::geteuid() }, 0, "tests/control.rs creates a second user and runs as it: run it as root");
-    for tool in ["useradd", "runuser", "python3"] {
+    for tool in ["useradd", "python3"] {
         let found = Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().unwrap();
-        assert!(found.status.success(), "{tool} is missing (apt-get install passwd util-linux python3; ./dev.sh test does it)");
+        assert!(found.status.success(), "{tool} is missing (apt-get install passwd python3; ./dev.sh test does it)");
     }
-    let id = || Command::new("id").args(["-u", INTRUDER]).output().unwrap();
-    if !id().status.success() {
+    let id = |what| Command::new("id").args([what, INTRUDER]).output().unwrap();
+    if !id("-u").status.success() {
         let out = Command::new("useradd")
             .args(["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", INTRUDER])
             .output()
             .unwrap();
         // Another test may have created it meanwhile.
-        assert!(out.status.success() || id().status.success(), "useradd: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success() || id("-u").status.success(), "useradd: {}", String::from_utf8_lossy(&out.stderr));
     }
-    String::from_utf8_lossy(&id().stdout).trim().parse().unwrap()
+    let number = |what| String::from_utf8_lossy(&id(what).stdout).trim().parse().unwrap();
+    (number("-u"), number("-g"))
 }
 
 /// A temp folder like /tmp (1777), the app's and the command line's TMPDIR,
@@ -136,10 +137,13 @@ impl Drop for App {
     }
 }
 
-/// Runs a Python script as the intruder.
+/// Runs a Python script as the intruder (setuid in the child, so killing it
+/// kills the script).
 fn as_intruder(script: &str) -> Command {
-    let mut c = Command::new("runuser");
-    c.args(["-u", INTRUDER, "--", "python3", "-c", script]);
+    use std::os::unix::process::CommandExt;
+    let (uid, gid) = intruder();
+    let mut c = Command::new("python3");
+    c.args(["-c", script]).uid(uid).gid(gid).env("HOME", "/");
     c
 }
 
@@ -176,7 +180,7 @@ fn assert_answers_within_a_second(scene: &Scene) -> Value {
 
 #[test]
 fn another_user_cannot_reach_the_control_socket() {
-    let _uid = intruder();
+    intruder();
     let scene = Scene::new();
     let app = scene.start();
     let st = assert_answers_within_a_second(&scene);
@@ -215,7 +219,7 @@ fn another_user_cannot_reach_the_control_socket() {
 
 #[test]
 fn a_squatted_name_is_reported_not_used() {
-    let uid = intruder();
+    let (uid, _) = intruder();
     let scene = Scene::new();
     let got = scene.tmpdir.join("squatter-got");
     // Before Kolokol starts, the intruder makes the user's folder and listens at
@@ -244,7 +248,7 @@ while True:
         path = scene.socket().display().to_string(),
         got = got.display().to_string(),
     );
-    let mut squatter = as_intruder(&script).stdout(Stdio::piped()).spawn().unwrap();
+    let mut squatter = as_intruder(&script).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let mut line = [0u8; 10];
     squatter.stdout.as_mut().unwrap().read_exact(&mut line).unwrap();
     assert_eq!(&line[..], b"listening\n");
