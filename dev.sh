@@ -12,10 +12,11 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kolokol-target}"
 BUILD_PACKAGES=(build-essential pkg-config file curl ca-certificates libssl-dev
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev patchelf)
 # A real webview under a virtual display, its WebDriver, a D-Bus session, and a
-# notification server (dunst) for the toast tests; busctl (systemd) reads the tray.
+# notification server (dunst) for the toast tests; busctl (systemd) reads the tray;
+# useradd (passwd) and python3 play the second local user of tests/control.rs;
 # mingw-w64 cross-builds Kolokol for Windows and wine runs it (tests/windows.sh).
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 systemd dunst libnotify-bin
-  lintian python3-venv gcc-mingw-w64-x86-64 wine64)
+  lintian python3-venv passwd python3 gcc-mingw-w64-x86-64 wine64)
 WINDOWS_TARGET=x86_64-pc-windows-gnu
 
 say() { printf '\033[1mdev.sh:\033[0m %s\n' "$*" >&2; }

@@ -45,6 +45,7 @@ pub struct Strings {
     pub workbench_window: &'static str,
     pub recent: &'static str,
     pub nothing_yet: &'static str,
+    pub command_line_unavailable: &'static str,
 }
 
 pub fn strings(lang: Lang) -> &'static Strings {
@@ -59,6 +60,7 @@ pub fn strings(lang: Lang) -> &'static Strings {
             workbench_window: "Workbench",
             recent: "Open recent",
             nothing_yet: "Nothing opened yet",
+            command_line_unavailable: "Command line unavailable",
         },
         Lang::Ru => &Strings {
             open_workspace: "Открыть рабочее окно",
@@ -70,6 +72,7 @@ pub fn strings(lang: Lang) -> &'static Strings {
             workbench_window: "Верстак",
             recent: "Недавние",
             nothing_yet: "Пока ничего не открывали",
+            command_line_unavailable: "Командная строка недоступна",
         },
     }
 }

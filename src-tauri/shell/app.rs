@@ -107,6 +107,7 @@ pub fn run() {
         started,
         page_loaded: AtomicBool::new(false),
         remote_grants: std::sync::Mutex::default(),
+        control: std::sync::OnceLock::new(),
     };
     // What to open: resolved against this folder now; a bad one is refused before anything starts.
     let open = match &args.open {
@@ -191,14 +192,19 @@ pub fn run() {
             let _ = APP.set(handle.clone());
             let state = handle.state::<AppState>();
             let s = state.settings.get();
-            handle.manage(tray::create(handle, i18n::Lang::from_setting(&s.language), s.do_not_disturb)?);
+            // The control channel first, so the tray can say when there is none.
+            let control_app = handle.clone();
+            let served = control::serve(&state.data_dir, move |req| control(&control_app, req)).map(|c| c.endpoint);
+            match &served {
+                Ok(endpoint) => tracing::info!(%endpoint, "control channel ready"),
+                Err(e) => tracing::error!("control channel unavailable, kolokol status/send cannot reach this instance: {e}"),
+            }
+            let problem = served.as_ref().err().cloned();
+            let _ = state.control.set(served);
+            handle.manage(tray::create(handle, i18n::Lang::from_setting(&s.language), s.do_not_disturb, problem)?);
             tray::refresh(handle);
             tray::refresh_recent(handle);
             tracing::info!(tray_ready_ms = state.started.elapsed().as_millis() as u64, "tray ready");
-            let control_app = handle.clone();
-            if let Err(e) = control::serve(&state.data_dir, move |req| control(&control_app, req)) {
-                tracing::warn!("control socket unavailable (kolokol status/send will not reach this instance): {e}");
-            }
             // The workspace shows untrusted pages: it may only go to the web, its
             // own pages and local targets (never file:, data:, javascript:).
             WebviewWindowBuilder::new(handle, WORKSPACE, WebviewUrl::App("index.html".into()))

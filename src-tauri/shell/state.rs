@@ -26,6 +26,8 @@ pub struct AppState {
     pub(super) page_loaded: AtomicBool,
     /// Origins granted the notifications API (each once).
     pub(super) remote_grants: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// The control channel's socket or pipe, or why there is none (set at start-up).
+    pub(super) control: std::sync::OnceLock<Result<String, String>>,
 }
 
 impl AppState {
@@ -82,6 +84,11 @@ impl AppState {
                 },
                 "toast": self.toasts.health(),
                 "tray": tray,
+                "control": match self.control.get() {
+                    Some(Ok(endpoint)) => json!({ "available": true, "endpoint": endpoint }),
+                    Some(Err(e)) => json!({ "available": false, "reason": e }),
+                    None => json!({ "available": false, "reason": "starting" }),
+                },
             },
         })
     }

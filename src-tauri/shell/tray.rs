@@ -1,5 +1,6 @@
 //! The tray icon and its menu: Open workspace, Workbench, Open recent ▸,
-//! History (N unread), Do not disturb, Start at login, Quit. The unread count shows as the tray's label where the
+//! History (N unread), Do not disturb, Start at login, Quit; above them, when
+//! the control channel could not start, a disabled line saying why. The unread count shows as the tray's label where the
 //! platform has one and as a badge drawn into the icon.
 
 use std::sync::Mutex;
@@ -23,6 +24,8 @@ pub struct Tray {
     dnd: CheckMenuItem<Wry>,
     login: CheckMenuItem<Wry>,
     quit: MenuItem<Wry>,
+    /// "Command line unavailable: why" (disabled), when `kolokol status`/`send` cannot reach us.
+    control: Option<(MenuItem<Wry>, String)>,
     base: Option<(Vec<u8>, u32, u32)>,
     /// What the tray shows now, for `kolokol status`.
     pub shown: Mutex<TrayState>,
@@ -38,7 +41,7 @@ pub struct TrayState {
     pub start_at_login: bool,
 }
 
-pub fn create(app: &AppHandle, lang: Lang, dnd: bool) -> tauri::Result<Tray> {
+pub fn create(app: &AppHandle, lang: Lang, dnd: bool, control_problem: Option<String>) -> tauri::Result<Tray> {
     let s = i18n::strings(lang);
     let open = MenuItem::with_id(app, "open", s.open_workspace, true, None::<&str>)?;
     let workbench = MenuItem::with_id(app, "workbench", s.workbench, true, None::<&str>)?;
@@ -49,6 +52,14 @@ pub fn create(app: &AppHandle, lang: Lang, dnd: bool) -> tauri::Result<Tray> {
     let quit = MenuItem::with_id(app, "quit", s.quit, true, None::<&str>)?;
     let sep = PredefinedMenuItem::separator(app)?;
     let menu = Menu::with_items(app, &[&open, &workbench, &recent, &history, &dnd_item, &login, &sep, &quit])?;
+    let control = match control_problem {
+        Some(why) => {
+            let item = MenuItem::with_id(app, "control", format!("{}: {why}", s.command_line_unavailable), false, None::<&str>)?;
+            menu.prepend(&item)?;
+            Some((item, why))
+        }
+        None => None,
+    };
     let base = app.default_window_icon().map(|i| (i.rgba().to_vec(), i.width(), i.height()));
     let mut builder = TrayIconBuilder::with_id("kolokol")
         .tooltip("Kolokol")
@@ -73,7 +84,7 @@ pub fn create(app: &AppHandle, lang: Lang, dnd: bool) -> tauri::Result<Tray> {
         builder = builder.icon(Image::from_bytes(include_bytes!("../../icons/tray-template.png"))?).icon_as_template(true);
     }
     let icon = builder.build(app)?;
-    Ok(Tray { icon, open, workbench, recent, history, dnd: dnd_item, login, quit, base, shown: Mutex::new(TrayState::default()) })
+    Ok(Tray { icon, open, workbench, recent, history, dnd: dnd_item, login, quit, control, base, shown: Mutex::new(TrayState::default()) })
 }
 
 impl Tray {
@@ -82,7 +93,11 @@ impl Tray {
         let s = i18n::strings(lang);
         let history_item = i18n::history_item(lang, unread);
         let label = (unread > 0).then(|| badge::label(unread));
-        let tooltip = if unread > 0 { format!("Kolokol — {}", i18n::unread_count(lang, unread)) } else { "Kolokol".to_owned() };
+        let mut tooltip = if unread > 0 { format!("Kolokol — {}", i18n::unread_count(lang, unread)) } else { "Kolokol".to_owned() };
+        if let Some((item, why)) = &self.control {
+            let _ = item.set_text(format!("{}: {why}", s.command_line_unavailable));
+            tooltip = format!("{tooltip} — {}", s.command_line_unavailable);
+        }
         let _ = self.open.set_text(s.open_workspace);
         let _ = self.workbench.set_text(s.workbench);
         let _ = self.recent.set_text(s.recent);
