@@ -808,10 +808,12 @@ fn fold(s: &str) -> String {
 /// Turns what the user typed into an FTS5 query that cannot be a syntax error:
 /// each whitespace-separated word becomes a quoted string (quotes doubled)
 /// with prefix match, all words required. Words without a letter or digit
-/// are dropped; None when nothing is left (no search).
+/// are dropped; None when nothing is left (no search). NUL separates words
+/// too: FTS5 reads the query as a C string, so a NUL inside a quoted word
+/// left it unterminated (a syntax error).
 pub fn fts_query(input: &str) -> Option<String> {
     let terms: Vec<String> = input
-        .split_whitespace()
+        .split(|c: char| c.is_whitespace() || c == '\0')
         .filter(|w| w.chars().any(char::is_alphanumeric))
         .take(MAX_SEARCH_TERMS)
         .map(|w| format!("\"{}\"*", fold(w).replace('"', "\"\"")))
@@ -1031,6 +1033,25 @@ mod tests {
         );
         drop(h);
         integrity(&path);
+    }
+
+    #[test]
+    fn nul_inside_a_search_word() {
+        // Found by the fuzzer (fuzz/ fts_query): "t\0" became the query
+        // `"t\0"*`, which FTS5 refused ("unterminated string"), so the search
+        // failed instead of finding anything.
+        let (_d, path) = temp();
+        let h = History::open(&path).unwrap();
+        h.insert(&msg("tea time")).unwrap();
+        assert_eq!(fts_query("t\0"), fts_query("t"));
+        assert_eq!(fts_query("tea\0time"), fts_query("tea time"));
+        for s in ["t\0", "\0t", "tea\0time", "a\0\"b\0"] {
+            for f in [Filter::All, Filter::Calls, Filter::Errors, Filter::Unread] {
+                let p = h.list(&Query { search: Some(s.into()), filter: f, before_seq: None, limit: 10 });
+                assert!(p.is_ok(), "{s:?} {f:?}: {p:?}");
+            }
+        }
+        assert_eq!(h.list(&q(Some("tea\0time"), Filter::All)).unwrap().rows.len(), 1);
     }
 
     #[test]
