@@ -3,6 +3,7 @@
 #   ./dev.sh run     install what is missing, build, start the app
 #   ./dev.sh test    install what is missing, run every test (end-to-end included)
 #   ./dev.sh bench   the benchmarks (popup latency, cold start, center, history, workbench)
+#   ./dev.sh fuzz [TARGET|all] [SECONDS]   the fuzz targets (fuzz/), 60 s each by default
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -119,6 +120,44 @@ session_main() {
   "$@"
 }
 
+FUZZ_TARGETS=(normalize html links fts_query manifest)
+
+# cargo fuzz on the stable toolchain: RUSTC_BOOTSTRAP=1 lets it pass its -Z
+# flags (no nightly needed). Sanitizer "none": the code under test is safe Rust
+# and a panic is already a crash; ASan would halve the executions. Each target
+# keeps its corpus in fuzz/corpus/TARGET (git-ignored), starts from the seeds
+# in fuzz/seeds/TARGET and uses fuzz/dicts/TARGET.dict; crashes land in
+# fuzz/artifacts/TARGET.
+run_fuzz() {
+  local which="${1:-all}" seconds="${2:-60}" t failed=()
+  local targets=("${FUZZ_TARGETS[@]}")
+  if [ "$which" != all ]; then
+    [[ " ${FUZZ_TARGETS[*]} " == *" $which "* ]] || { say "unknown fuzz target $which (${FUZZ_TARGETS[*]} or all)"; exit 2; }
+    targets=("$which")
+  fi
+  [[ "$seconds" =~ ^[0-9]+$ ]] || { say "SECONDS must be a number, got $seconds"; exit 2; }
+  command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+  # Instrumented builds of their own, so the app's build directory stays as it is.
+  export CARGO_TARGET_DIR="${KOLOKOL_FUZZ_TARGET_DIR:-$CARGO_TARGET_DIR-fuzz}"
+  export RUSTC_BOOTSTRAP=1
+  # Built once, then each binary is run as `cargo fuzz run` would (which
+  # rebuilds first: the app's build script asks to rerun on every build).
+  cargo fuzz build --sanitizer none
+  local bin_dir="$CARGO_TARGET_DIR/$(rustc -vV | sed -n 's/^host: //p')/release"
+  for t in "${targets[@]}"; do
+    mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
+    say "fuzzing $t for ${seconds}s"
+    "$bin_dir/$t" "fuzz/corpus/$t" "fuzz/seeds/$t" \
+      -max_total_time="$seconds" -dict="fuzz/dicts/$t.dict" -print_final_stats=1 \
+      -artifact_prefix="fuzz/artifacts/$t/" || failed+=("$t")
+  done
+  if [ ${#failed[@]} -gt 0 ]; then
+    say "crashed: ${failed[*]}; the inputs are in fuzz/artifacts/TARGET/, replay one with"
+    say "  $bin_dir/TARGET fuzz/artifacts/TARGET/crash-…"
+    exit 1
+  fi
+}
+
 cmd="${1:-}"
 case "$cmd" in
   __session)
@@ -169,8 +208,15 @@ case "$cmd" in
     ensure_tauri_driver
     in_desktop_session cargo bench --bench popup --bench center --bench history --bench workbench "$@"
     ;;
+  fuzz)
+    shift
+    install_system_packages "${BUILD_PACKAGES[@]}"
+    ensure_rust
+    ensure_node_tools
+    run_fuzz "$@"
+    ;;
   *)
-    echo "usage: ./dev.sh run [APP ARGS] | test [TEST FILTER] | bench" >&2
+    echo "usage: ./dev.sh run [APP ARGS] | test [TEST FILTER] | bench | fuzz [TARGET|all] [SECONDS]" >&2
     exit 2
     ;;
 esac

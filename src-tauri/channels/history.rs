@@ -1066,6 +1066,25 @@ mod tests {
     }
 
     #[test]
+    fn nul_inside_a_search_word() {
+        // Found by the fuzzer (fuzz/ fts_query): "t\0" became the query
+        // `"t\0"*`, which FTS5 refused ("unterminated string"), so the search
+        // failed instead of finding anything.
+        let (_d, path) = temp();
+        let h = History::open(&path).unwrap();
+        h.insert(&msg("tea time")).unwrap();
+        assert_eq!(fts_query("t\0"), fts_query("t"));
+        assert_eq!(fts_query("tea\0time"), fts_query("tea time"));
+        for s in ["t\0", "\0t", "tea\0time", "a\0\"b\0"] {
+            for f in [Filter::All, Filter::Calls, Filter::Errors, Filter::Unread] {
+                let p = h.list(&Query { search: Some(s.into()), filter: f, before_seq: None, limit: 10 });
+                assert!(p.is_ok(), "{s:?} {f:?}: {p:?}");
+            }
+        }
+        assert_eq!(h.list(&q(Some("tea\0time"), Filter::All)).unwrap().rows.len(), 1);
+    }
+
+    #[test]
     fn filters_paging_and_read_state() {
         let (_d, path) = temp();
         let h = History::open(&path).unwrap();
