@@ -26,7 +26,11 @@ fn vendor() {
 
 fn main() {
     println!("cargo:rerun-if-changed=src-tauri/capabilities");
-    println!("cargo:rerun-if-changed=src-tauri/permissions");
+    // Only when it exists: a missing path counts as changed, so every build
+    // would rerun this script and recompile the whole crate.
+    if Path::new("src-tauri/permissions").exists() {
+        println!("cargo:rerun-if-changed=src-tauri/permissions");
+    }
     println!("cargo:rerun-if-changed=ui");
     vendor();
     let attrs = tauri_build::Attributes::new()
