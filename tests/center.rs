@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::App;
+use support::{App, TRAY_PATH};
 
 fn kolokol(app: &App, args: &[&str]) -> Output {
     Command::new(support::APP_BIN).arg("--data-dir").arg(app.data_dir.path()).args(args).output().unwrap()
@@ -206,15 +206,7 @@ return [a.id, b.id];"#)
 
 /// The app's tray as a StatusNotifierItem on the session bus: its bus name.
 fn tray_bus_name(pid: u64) -> String {
-    let list = Command::new("busctl").args(["--user", "list", "--no-legend"]).output().expect("busctl");
-    let names: Vec<String> = String::from_utf8_lossy(&list.stdout)
-        .lines()
-        .filter_map(|l| {
-            let mut cols = l.split_whitespace();
-            let name = cols.next()?;
-            (cols.next()? == pid.to_string()).then(|| name.to_owned())
-        })
-        .collect();
+    let names = support::bus_names(pid);
     // Ask each of its connections for the item; some (GTK's) never answer, hence the short timeout.
     names
         .into_iter()
@@ -229,7 +221,6 @@ fn tray_bus_name(pid: u64) -> String {
         .unwrap_or_else(|| panic!("no StatusNotifierItem of pid {pid} on the session bus"))
 }
 
-const TRAY_PATH: &str = "/org/ayatana/NotificationItem/tray_icon_tray_app_kolokol";
 
 /// busctl's answer, with its octal escapes of non-ASCII bytes (`\320\236`) decoded.
 fn busctl(args: &[&str]) -> String {

@@ -106,36 +106,8 @@ impl Scene {
     }
 }
 
-struct App {
-    child: Child,
-    log: PathBuf,
-}
-
-impl App {
-    fn log(&self) -> String {
-        let mut s = String::new();
-        std::fs::File::open(&self.log).unwrap().read_to_string(&mut s).unwrap();
-        s
-    }
-
-    fn wait_log(&mut self, needle: &str) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !self.log().contains(needle) {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("kolokol exited ({status}) before logging {needle:?}:\n{}", self.log());
-            }
-            assert!(Instant::now() < deadline, "no {needle:?} in:\n{}", self.log());
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+/// The app under test, as a plain process with its log.
+type App = support::Proc;
 
 /// Runs a Python script as the intruder (setuid in the child, so killing it
 /// kills the script).
@@ -292,21 +264,11 @@ while True:
 
 /// The tray's menu as a panel reads it over D-Bus (com.canonical.dbusmenu).
 fn tray_menu(pid: u32) -> String {
-    const TRAY_PATH: &str = "/org/ayatana/NotificationItem/tray_icon_tray_app_kolokol";
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let list = Command::new("busctl").args(["--user", "list", "--no-legend"]).output().expect("busctl");
-        let names: Vec<String> = String::from_utf8_lossy(&list.stdout)
-            .lines()
-            .filter_map(|l| {
-                let mut cols = l.split_whitespace();
-                let name = cols.next()?;
-                (cols.next()? == pid.to_string()).then(|| name.to_owned())
-            })
-            .collect();
-        for n in names {
+        for n in support::bus_names(u64::from(pid)) {
             let out = Command::new("timeout")
-                .args(["2", "busctl", "--user", "call", "--", &n, &format!("{TRAY_PATH}/Menu")])
+                .args(["2", "busctl", "--user", "call", "--", &n, &format!("{}/Menu", support::TRAY_PATH)])
                 .args(["com.canonical.dbusmenu", "GetLayout", "iias", "0", "-1", "0"])
                 .output()
                 .unwrap();

@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder};
@@ -327,4 +327,78 @@ impl Drop for PrivateBus {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The app as a plain process (no WebDriver), its log in a file.
+pub struct Proc {
+    pub child: Child,
+    pub log: PathBuf,
+}
+
+impl Proc {
+    /// `kolokol --data-dir DIR EXTRA…`, logging to `log_name` beside DIR.
+    pub fn spawn(data_dir: &Path, log_name: &str, extra: &[&str]) -> Proc {
+        let log = data_dir.parent().unwrap().join(log_name);
+        let f = std::fs::File::create(&log).unwrap();
+        let child = Command::new(APP_BIN)
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(f)
+            .spawn()
+            .unwrap();
+        Proc { child, log }
+    }
+
+    pub fn log(&self) -> String {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::fs::File::open(&self.log).unwrap(), &mut s).unwrap();
+        s
+    }
+
+    pub fn wait_log(&mut self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !self.log().contains(needle) {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("kolokol exited ({status}) before logging {needle:?}:\n{}", self.log());
+            }
+            assert!(Instant::now() < deadline, "no {needle:?} in:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn wait_exit(&mut self, within: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "still running after {within:?}:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Where the tray's StatusNotifierItem lives on the session bus.
+pub const TRAY_PATH: &str = "/org/ayatana/NotificationItem/tray_icon_tray_app_kolokol";
+
+/// The session-bus connections of process `pid`.
+pub fn bus_names(pid: u64) -> Vec<String> {
+    let list = Command::new("busctl").args(["--user", "list", "--no-legend"]).output().expect("busctl");
+    String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut cols = l.split_whitespace();
+            let name = cols.next()?;
+            (cols.next()? == pid.to_string()).then(|| name.to_owned())
+        })
+        .collect()
 }
