@@ -966,7 +966,7 @@ fn apply(c: &Connection, op: &Op, now: i64) -> rusqlite::Result<Reply> {
             // follow (unread → read per look). Rows are not touched.
             let unread = count_from_counts(c, Filter::Unread)?;
             c.execute_batch(
-                "UPDATE read_mark SET upto = max(upto, coalesce((SELECT max(rev) FROM notifications), 0));
+                "UPDATE read_mark SET upto = last_rev;
                  INSERT INTO counts (look, read, n) SELECT look, 1, n FROM counts WHERE read = 0 AND n > 0
                  ON CONFLICT (look, read) DO UPDATE SET n = n + excluded.n;
                  UPDATE counts SET n = 0 WHERE read = 0;",
@@ -979,10 +979,10 @@ fn apply(c: &Connection, op: &Op, now: i64) -> rusqlite::Result<Reply> {
     }
 }
 
-/// The next write's `rev`: above every row's and above the read mark, so a
-/// new or rewritten row is unread.
-const NEXT_REV: &str =
-    "(SELECT max(coalesce((SELECT max(rev) FROM notifications), 0), (SELECT upto FROM read_mark)) + 1)";
+/// A write's `rev`, after `BUMP_REV`: above every row's and above the read
+/// mark, so a new or rewritten row is unread.
+const NEXT_REV: &str = "(SELECT last_rev FROM read_mark)";
+const BUMP_REV: &str = "UPDATE read_mark SET last_rev = last_rev + 1";
 
 fn insert_one(c: &Connection, p: &Prepared, now: i64) -> rusqlite::Result<Stored> {
     let index = |seq: i64| -> rusqlite::Result<()> {
@@ -1003,6 +1003,7 @@ fn insert_one(c: &Connection, p: &Prepared, now: i64) -> rusqlite::Result<Stored
             // Same tag: the row becomes the new notification, unread again (a
             // new rev); seq stays so the row keeps its place and the UI can
             // update it by seq.
+            c.prepare_cached(BUMP_REV)?.execute([])?;
             c.prepare_cached(&format!(
                 "UPDATE notifications SET id = ?2, method = ?3, look = ?4, date_ms = ?5, updated_ms = ?6, read = 0, \
                  rev = {NEXT_REV}, body = ?7 WHERE seq = ?1"
@@ -1013,6 +1014,7 @@ fn insert_one(c: &Connection, p: &Prepared, now: i64) -> rusqlite::Result<Stored
             return Ok(Stored { seq, replaced_id: Some(old_id) });
         }
     }
+    c.prepare_cached(BUMP_REV)?.execute([])?;
     c.prepare_cached(&format!(
         "INSERT INTO notifications (id, method, look, tag, source, date_ms, created_ms, updated_ms, read, rev, body) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, 0, {NEXT_REV}, ?8)"
@@ -1242,8 +1244,9 @@ fn v5_compact(tx: &Transaction<'_>) -> rusqlite::Result<()> {
             content = '', contentless_delete = 1, prefix = '1 2',
             tokenize = 'unicode61 remove_diacritics 2'
          );
-         CREATE TABLE read_mark (upto INTEGER NOT NULL);
-         INSERT INTO read_mark (upto) VALUES (0);",
+         -- One row: rows with rev <= upto are read; last_rev is the newest rev given.
+         CREATE TABLE read_mark (upto INTEGER NOT NULL, last_rev INTEGER NOT NULL);
+         INSERT INTO read_mark (upto, last_rev) VALUES (0, 0);",
     )?;
     {
         let mut read = tx.prepare(
@@ -1290,6 +1293,7 @@ fn v5_compact(tx: &Transaction<'_>) -> rusqlite::Result<()> {
          CREATE INDEX notifications_look ON notifications(look, seq);
          -- Unread candidates (rows marked read one by one leave it); rev > the mark is the rest of the test.
          CREATE INDEX notifications_unread ON notifications(rev) WHERE read = 0;
+         UPDATE read_mark SET last_rev = coalesce((SELECT max(seq) FROM notifications), 0);
          DELETE FROM counts;
          INSERT INTO counts (look, read, n) SELECT look, read, count(*) FROM notifications GROUP BY look, read;
          CREATE TRIGGER notifications_fts_ad AFTER DELETE ON notifications BEGIN
