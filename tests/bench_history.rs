@@ -240,6 +240,16 @@ fn main() {
         store_bytes(&path) as f64 / 1048576.0,
         ms(t.elapsed())
     );
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        let mut st = c.prepare("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT 6").unwrap();
+        let parts: Vec<String> = st
+            .query_map([], |r| Ok(format!("{} {:.1}", r.get::<_, String>(0)?, r.get::<_, i64>(1)? as f64 / 1048576.0)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        println!("  where (MiB): {}", parts.join(", "));
+    }
 
     // 4. Search: 200 varied queries, limit 50.
     let mut queries: Vec<String> = Vec::new();

@@ -387,11 +387,15 @@ impl HistoryReader {
                 None => {
                     let sql = match q.filter {
                         Filter::All => "SELECT seq FROM notifications WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2",
+                        // The look is a column of the search index: one term, read
+                        // newest first (no index of its own on the table).
                         Filter::Calls => {
-                            "SELECT seq FROM notifications WHERE look = 'call' AND seq < ?1 ORDER BY seq DESC LIMIT ?2"
+                            "SELECT rowid FROM notifications_fts WHERE notifications_fts MATCH 'look : \"call\"' \
+                             AND rowid < ?1 ORDER BY rowid DESC LIMIT ?2"
                         }
                         Filter::Errors => {
-                            "SELECT seq FROM notifications WHERE look = 'error' AND seq < ?1 ORDER BY seq DESC LIMIT ?2"
+                            "SELECT rowid FROM notifications_fts WHERE notifications_fts MATCH 'look : \"error\"' \
+                             AND rowid < ?1 ORDER BY rowid DESC LIMIT ?2"
                         }
                         // Few unread rows: the partial index holds them (and the rows
                         // read one by one are not in it); sort those few by seq.
@@ -555,9 +559,40 @@ fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
 // ---------------------------------------------------------------------- body
 
 /// Format byte of a body: raw deflate of `u32 LE length of data` + data +
-/// payload. Both JSON texts go through one deflate stream, so the text the
-/// payload and the normalised fields share is stored once and referenced.
-const BODY_DEFLATE: u8 = 1;
+/// payload, continuing a stream primed with BODY_DICT. Both JSON texts go
+/// through one stream, so the text they share is stored once; the
+/// dictionary holds what every row repeats (keys, link reasons), so a row
+/// stores a reference to it. BODY_DICT never changes for this format byte.
+const BODY_DEFLATE_DICT1: u8 = 1;
+
+const BODY_DICT: &[u8] = concat!(
+    r#"{"date":,"header":"Ошибка","click_link":"/contacts/detail/","link":"/leads/detail/","tag":"","icon":"https://"#,
+    r#"{"card":{"given":"/contacts/detail/","href":"https://","reason":"relative link: set the account address in Kolokol's settings to open it"},"#,
+    r#""click":{"given":"/leads/detail/","href":"https://","reason":"relative link: set the account address in Kolokol's settings to open it"},"#,
+    r#""date_given":true,"date_given":false,"duration_s":,"element":{"id":"","type":"lead"},"type":"company"},"type":"contact"},"#,
+    r#""from":"","header":"","recording":{"given":"https://","href":"https://"},"text":"","to":"","warnings":[{"field":"","message":""}]}"#,
+    r#"{"duration":,"element":{"id":,"type":"contact"},"from":"","link":"https://","text":"Входящий звонок +7 ","to":""}"#
+)
+.as_bytes();
+
+fn body_compressor() -> miniz_oxide::deflate::core::CompressorOxide {
+    use miniz_oxide::deflate::core::{create_comp_flags_from_zip_params, CompressorOxide};
+    // Raw deflate (negative window bits), level 6, default strategy.
+    CompressorOxide::new(create_comp_flags_from_zip_params(6, -15, 0))
+}
+
+/// The deflate stream of BODY_DICT up to a sync flush: every body continues it.
+fn body_prefix() -> &'static [u8] {
+    static PREFIX: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    PREFIX.get_or_init(|| {
+        use miniz_oxide::deflate::core::{compress, TDEFLFlush};
+        let mut d = body_compressor();
+        let mut out = vec![0u8; BODY_DICT.len() + 1024];
+        let (_, _, n) = compress(&mut d, BODY_DICT, &mut out, TDEFLFlush::Sync);
+        out.truncate(n);
+        out
+    })
+}
 
 /// The normalised notification as JSON without the fields that have columns
 /// (id, method, look, tag, source, date_ms) and without the payload, nulls left out.
@@ -572,21 +607,35 @@ fn data_json(mut data: Value) -> String {
 }
 
 fn pack_body(data: &str, payload: &str) -> Vec<u8> {
+    use miniz_oxide::deflate::core::{compress, TDEFLFlush};
     let mut raw = Vec::with_capacity(4 + data.len() + payload.len());
     raw.extend_from_slice(&(data.len() as u32).to_le_bytes());
     raw.extend_from_slice(data.as_bytes());
     raw.extend_from_slice(payload.as_bytes());
-    let mut out = vec![BODY_DEFLATE];
-    out.extend_from_slice(&miniz_oxide::deflate::compress_to_vec(&raw, 6));
-    out
+    let mut d = body_compressor();
+    let mut out = vec![0u8; BODY_DICT.len() + raw.len() + raw.len() / 8 + 1024];
+    let (_, _, skip) = compress(&mut d, BODY_DICT, &mut out, TDEFLFlush::Sync);
+    debug_assert_eq!(&out[..skip], body_prefix());
+    let (_, _, n) = compress(&mut d, &raw, &mut out[skip..], TDEFLFlush::Finish);
+    let mut body = Vec::with_capacity(1 + n);
+    body.push(BODY_DEFLATE_DICT1);
+    body.extend_from_slice(&out[skip..skip + n]);
+    body
 }
 
 /// (normalised fields, payload). A body that cannot be read gives Null
 /// fields and the reason as the payload, rather than hiding the row.
 fn unpack_body(body: &[u8]) -> (Value, Value) {
     let raw = match body.split_first() {
-        Some((&BODY_DEFLATE, rest)) => miniz_oxide::inflate::decompress_to_vec_with_limit(rest, MAX_BODY)
-            .map_err(|e| format!("unreadable body: {e:?}")),
+        Some((&BODY_DEFLATE_DICT1, rest)) => {
+            let stream = [body_prefix(), rest].concat();
+            miniz_oxide::inflate::decompress_to_vec_with_limit(&stream, MAX_BODY + BODY_DICT.len())
+                .map_err(|e| format!("unreadable body: {e:?}"))
+                .and_then(|mut v| match v.starts_with(BODY_DICT) {
+                    true => Ok(v.split_off(BODY_DICT.len())),
+                    false => Err("body without its dictionary".to_owned()),
+                })
+        }
         _ => Err("unknown body format".to_owned()),
     };
     let split = raw.and_then(|raw| {
@@ -1206,6 +1255,8 @@ fn v4_source(tx: &Transaction<'_>) -> rusqlite::Result<()> {
 ///   the writer itself, its rows deleted by a trigger.
 /// - Prefix indexes for one and two characters, so a short prefix reads one
 ///   doclist instead of merging every word it starts.
+/// - No index on `look`: the calls/errors lists read the look column of the
+///   search index, newest first.
 /// - Read state by a mark: a row is read when `read = 1` or its `rev` (write
 ///   order; a rewrite by tag gets a new one) is at or below `read_mark.upto`,
 ///   so marking everything read moves the mark instead of rewriting rows.
@@ -1290,7 +1341,6 @@ fn v5_compact(tx: &Transaction<'_>) -> rusqlite::Result<()> {
         "DROP TABLE notifications;
          ALTER TABLE notifications_v5 RENAME TO notifications;
          CREATE UNIQUE INDEX notifications_source_tag ON notifications(source, tag) WHERE tag IS NOT NULL;
-         CREATE INDEX notifications_look ON notifications(look, seq);
          -- Unread candidates (rows marked read one by one leave it); rev > the mark is the rest of the test.
          CREATE INDEX notifications_unread ON notifications(rev) WHERE read = 0;
          UPDATE read_mark SET last_rev = coalesce((SELECT max(seq) FROM notifications), 0);
@@ -2244,3 +2294,4 @@ mod props {
             .unwrap();
     }
 }
+
