@@ -370,15 +370,28 @@ impl HistoryReader {
     pub fn list(&self, q: &Query) -> Result<Page, String> {
         let limit = q.limit.clamp(1, MAX_LIMIT) as i64;
         let before = q.before_seq.unwrap_or(i64::MAX);
-        let search = q.search.as_deref().and_then(fts_query).map(|m| match q.filter {
-            // The look filter joins the FTS query (see v2_search).
-            Filter::Calls => format!("look : \"call\" AND {m}"),
-            Filter::Errors => format!("look : \"error\" AND {m}"),
-            Filter::All | Filter::Unread => m,
-        });
         self.pool.with(|c| {
-            // One read transaction: rows and counts come from the same snapshot.
+            // One read transaction: rows, counts and the terms a prefix is
+            // expanded to come from the same snapshot.
             let tx = c.unchecked_transaction()?;
+            let mut failed = None;
+            let search = q.search.as_deref().and_then(|s| {
+                fts_query_with(s, |w| {
+                    expand_prefix(&tx, w).unwrap_or_else(|e| {
+                        failed = Some(e);
+                        None
+                    })
+                })
+            });
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            let search = search.map(|m| match q.filter {
+                // The look filter joins the FTS query (see v2_search).
+                Filter::Calls => format!("look : \"call\" AND {m}"),
+                Filter::Errors => format!("look : \"error\" AND {m}"),
+                Filter::All | Filter::Unread => m,
+            });
             let unread = count_from_counts(&tx, Filter::Unread)?;
             // One row more than asked tells whether there is a next page.
             let want = limit + 1;
@@ -1296,6 +1309,8 @@ fn v5_compact(tx: &Transaction<'_>) -> rusqlite::Result<()> {
             tokenize = 'unicode61 remove_diacritics 2'
          );
          -- One row: rows with rev <= upto are read; last_rev is the newest rev given.
+         -- The index's terms, one row per occurrence: a seek finds the next term (expand_prefix).
+         CREATE VIRTUAL TABLE notifications_vocab USING fts5vocab(notifications_fts, instance);
          CREATE TABLE read_mark (upto INTEGER NOT NULL, last_rev INTEGER NOT NULL);
          INSERT INTO read_mark (upto, last_rev) VALUES (0, 0);",
     )?;
@@ -1411,16 +1426,69 @@ fn fold(s: &str) -> String {
 /// like a space: FTS5 reads the query as C text, and a NUL inside a quoted
 /// string would end the query there, unterminated.
 pub fn fts_query(input: &str) -> Option<String> {
+    fts_query_with(input, |_| None)
+}
+
+/// `fts_query`, with `expand` offered every word: Some(terms) replaces the
+/// word's prefix match by those whole terms (see `expand_prefix`).
+fn fts_query_with(input: &str, mut expand: impl FnMut(&str) -> Option<Vec<String>>) -> Option<String> {
+    let quote = |w: &str| format!("\"{}\"", w.replace('"', "\"\""));
+    let mut grouped = false;
     let terms: Vec<String> = input
         .split(|c: char| c.is_whitespace() || c == '\0')
         .filter(|w| w.chars().any(char::is_alphanumeric))
         .take(MAX_SEARCH_TERMS)
-        .map(|w| format!("\"{}\"*", fold(w).replace('"', "\"\"")))
+        .map(|w| {
+            let w = fold(w);
+            match expand(&w) {
+                Some(terms) => {
+                    grouped = true;
+                    format!("({})", terms.iter().map(|t| quote(t)).collect::<Vec<_>>().join(" OR "))
+                }
+                None => format!("{}*", quote(&w)),
+            }
+        })
         .collect();
+    // A group needs an explicit AND beside it (implicit AND joins phrases only).
+    let and = if grouped { " AND " } else { " " };
     // Only the text columns: `look` is for filters.
-    (!terms.is_empty()).then(|| format!("{{fts_header fts_text fts_from fts_to}} : ({})", terms.join(" ")))
+    (!terms.is_empty()).then(|| format!("{{fts_header fts_text fts_from fts_to}} : ({})", terms.join(and)))
 }
 
+/// Most whole terms a prefix is replaced by.
+const MAX_EXPANSION: usize = 8;
+
+/// A prefix match of three or more letters merges the doclists of every
+/// term it starts into one list in memory before the first hit comes out:
+/// for a word in half the rows, the whole of that word's list each time. When
+/// the prefix starts few terms, they are asked for by name instead (an OR of
+/// whole terms is read newest first, hit by hit). The terms come from the
+/// index's vocabulary, one seek each. Only for words the tokenizer keeps as
+/// they are (lowercase letters and digits, Latin or Cyrillic), so the word
+/// is a term's own spelling; one- and two-letter prefixes have prefix indexes.
+fn expand_prefix(c: &Connection, word: &str) -> rusqlite::Result<Option<Vec<String>>> {
+    let simple = |ch: char| ch.is_ascii_digit() || ch.is_ascii_lowercase() || ('а'..='я').contains(&ch);
+    if word.chars().count() < 3 || !word.chars().all(simple) {
+        return Ok(None);
+    }
+    let mut st = c.prepare_cached("SELECT term FROM notifications_vocab WHERE term >= ?1 LIMIT 1")?;
+    let mut terms = vec![word.to_owned()];
+    // The next term after `from`: U+0001 sorts before every letter and digit.
+    let mut from = format!("{word}\u{1}");
+    loop {
+        let next: Option<String> = st.query_row([&from], |r| r.get(0)).optional()?;
+        match next {
+            Some(t) if t.starts_with(word) => {
+                if terms.len() > MAX_EXPANSION {
+                    return Ok(None);
+                }
+                from = format!("{t}\u{1}");
+                terms.push(t);
+            }
+            _ => return Ok(Some(terms)),
+        }
+    }
+}
 
 fn open_err(path: &Path, e: rusqlite::Error) -> String {
     format!("history: cannot open {}: {e}", path.display())
@@ -1845,6 +1913,42 @@ mod tests {
         assert!(ids("петрова смирнова").is_empty()); // every word required
         let p = h.list(&q(Some("петр"), Filter::All)).unwrap();
         assert_eq!((p.total, p.total_exact), (2, true));
+    }
+
+    /// A prefix of three or more letters asked as whole terms finds exactly
+    /// what the prefix match finds.
+    #[test]
+    fn prefix_expansion_finds_what_the_prefix_finds() {
+        let (_d, path) = temp();
+        let h = History::open(&path).unwrap();
+        let many: String = (0..12).map(|i| format!("абв{i} ")).collect();
+        for t in [
+            "Входящий звонок", "звонками", "звонокX", "Петров", "Петрова Анна", "петровна", "йогурт йод", "9330 93312 933",
+            many.as_str(), "Café crème", "cafeteria", "Ёлкин", "call", "ab-cd abc", "звонок",
+        ] {
+            h.insert(&msg(t)).unwrap();
+        }
+        let c = Connection::open(&path).unwrap();
+        let plain = |s: &str| -> Vec<i64> {
+            let m = fts_query(s).unwrap();
+            c.prepare("SELECT rowid FROM notifications_fts WHERE notifications_fts MATCH ?1 ORDER BY rowid DESC")
+                .unwrap()
+                .query_map([m], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        for s in ["звонок", "ЗВОН", "звонокx", "петров", "петр", "йог", "йод", "933", "9330", "абв", "абв1", "caf", "cafe",
+                  "елк", "ёлк", "cal", "abc", "ab-cd", "звонок петров", "нет"] {
+            let got: Vec<i64> = h.list(&q(Some(s), Filter::All)).unwrap().rows.iter().map(|r| r.seq).collect();
+            assert_eq!(got, plain(s), "{s:?}");
+        }
+        let expanded = h.reader().pool.with(|c| Ok(fts_query_with("звонок", |w| expand_prefix(c, w).unwrap()))).unwrap();
+        assert_eq!(expanded.as_deref(), Some("{fts_header fts_text fts_from fts_to} : ((\"звонок\" OR \"звонокx\"))"));
+        let kept = h.reader().pool.with(|c| Ok(fts_query_with("абв", |w| expand_prefix(c, w).unwrap()))).unwrap();
+        assert_eq!(kept.as_deref(), Some("{fts_header fts_text fts_from fts_to} : (\"абв\"*)"), "more than 8 terms stay a prefix");
+        drop(h);
+        integrity(&path);
     }
 
     #[test]
