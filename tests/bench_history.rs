@@ -350,8 +350,6 @@ fn main() {
         )
         .unwrap();
     }
-    let before_rows = h.stats().unwrap().rows;
-    let before_bytes = store_bytes(&path);
     let mut base = Vec::new();
     for i in 0..200 {
         let n = make(&mut rng, 3_000_000 + i);
@@ -360,6 +358,8 @@ fn main() {
         base.push(ms(t.elapsed()));
         std::thread::sleep(Duration::from_millis(2));
     }
+    let before_rows = h.stats().unwrap().rows;
+    let before_bytes = store_bytes(&path);
     let t = Instant::now();
     h.set_retention(Retention { keep_days: 180, keep_rows: 0 }).unwrap();
     let mut during = Vec::new();
