@@ -35,10 +35,10 @@ pub const SEARCH_COUNT_CAP: u64 = 1_000;
 /// (Small in tests, so both paths run.)
 const UNREAD_SCAN_MAX: u64 = if cfg!(test) { 10 } else { 20_000 };
 /// Retention: longest a pruning step holds the writer, and most rows it deletes.
-const PRUNE_STEP: Duration = Duration::from_millis(4);
+const PRUNE_STEP: Duration = Duration::from_millis(3);
 const PRUNE_BATCH: usize = if cfg!(test) { 7 } else { 2_000 };
 /// Pages one incremental-vacuum step hands back (4 KiB each).
-const VACUUM_STEP_PAGES: i64 = if cfg!(test) { 8 } else { 256 };
+const VACUUM_STEP_PAGES: i64 = if cfg!(test) { 8 } else { 64 };
 /// How often the age limit is looked at again (rows age while nobody writes).
 const RETENTION_RECHECK: Duration = Duration::from_secs(3600);
 /// Largest stored body inflated on read (a payload is at most 64 KiB as JSON).
@@ -182,6 +182,7 @@ struct Inner {
     writer: Option<JoinHandle<()>>,
     commits: Arc<AtomicU64>,
     retention: Mutex<Retention>,
+    checkpointer: Option<(Sender<()>, JoinHandle<()>)>,
 }
 
 impl Drop for Inner {
@@ -190,6 +191,33 @@ impl Drop for Inner {
         self.tx.take();
         if let Some(h) = self.writer.take() {
             let _ = h.join();
+        }
+        if let Some((stop, h)) = self.checkpointer.take() {
+            drop(stop);
+            let _ = h.join();
+        }
+    }
+}
+
+/// How often the checkpointer folds the WAL into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// Checkpoints on a connection and thread of their own: a PASSIVE checkpoint
+/// does not hold the write lock, so the copy and its fsync never sit in a
+/// write's commit (the writer's automatic checkpoint is off; see
+/// `configure_writer`).
+fn run_checkpointer(path: PathBuf, stop: Receiver<()>) {
+    let conn = match Connection::open(&path) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!("history checkpointer: cannot open {}: {e}", path.display());
+            return;
+        }
+    };
+    let _ = conn.busy_timeout(Duration::from_millis(200));
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::debug!("history checkpoint: {e}");
         }
     }
 }
@@ -229,6 +257,12 @@ impl History {
             .spawn(move || run_writer(conn, rx, counter))
             .map_err(|e| format!("history: cannot start the writer thread: {e}"))?;
         let reader = HistoryReader { pool: Arc::new(ReadPool::new(path)) };
+        let (stop, stopped) = mpsc::channel();
+        let owned = path.to_owned();
+        let checkpointer = std::thread::Builder::new()
+            .name("kolokol-history-checkpoint".into())
+            .spawn(move || run_checkpointer(owned, stopped))
+            .map_err(|e| format!("history: cannot start the checkpoint thread: {e}"))?;
         Ok(History {
             inner: Arc::new(Inner {
                 reader,
@@ -236,6 +270,7 @@ impl History {
                 writer: Some(writer),
                 commits,
                 retention: Mutex::new(Retention::FOREVER),
+                checkpointer: Some((stop, checkpointer)),
             }),
         })
     }
@@ -1107,6 +1142,8 @@ fn configure_writer(c: &Connection) -> Result<(), String> {
         c.pragma_update(None, "synchronous", "FULL")?;
         // Keep the WAL file from staying huge after a burst.
         c.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
+        // No checkpoint inside a commit: the checkpointer thread does them.
+        c.pragma_update(None, "wal_autocheckpoint", 0)?;
         Ok(mode)
     })()
     .map_err(|e: rusqlite::Error| e.to_string())?;
