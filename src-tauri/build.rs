@@ -45,6 +45,7 @@ fn main() {
                     "history_list",
                     "history_mark_read",
                     "history_mark_all_read",
+                    "history_stats",
                     "history_open_link",
                     "workbench_state",
                     "workbench_open",

@@ -2,8 +2,12 @@
 //! synchronous=FULL:
 //! - one insert → committed: median / p99;
 //! - a burst of 10,000 inserts from 8 threads: rows, commits, wall time;
-//! - fill to 1,000,000 rows, then: search latency over 200 queries, first
-//!   page of `list` per filter, a deep keyset page, and the file size.
+//! - fill to 1,000,000 rows, then: mark all read (and the unread count right
+//!   after), the store size (db + WAL after a checkpoint), search latency over
+//!   200 queries (one- and two-letter prefixes, a word in half the rows), first
+//!   page of `list` per filter, a deep keyset page;
+//! - retention: 100,000 rows made 200 days old, pruned (keep 180 days) while
+//!   one insert every 2 ms measures how long a write waits; space handed back.
 //!
 //! The fill uses `History::insert_batch` (1,000 rows per request, one commit
 //! each) from 2 threads: the same writer, SQL, triggers and FTS indexing as
@@ -18,9 +22,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kolokol_lib::core::api::{normalize, Context, Method, Notification};
-use kolokol_lib::channels::history::{Filter, History, Query};
+use kolokol_lib::channels::history::{store_bytes, Filter, History, Query, Retention};
 
-const FILL_TO: usize = 1_000_000;
+/// 1,000,000; KOLOKOL_BENCH_ROWS sets another size for a quick trial.
+fn fill_to() -> usize {
+    std::env::var("KOLOKOL_BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000)
+}
 const BATCH: usize = 1_000;
 const FILL_THREADS: usize = 2;
 
@@ -85,6 +92,10 @@ fn make(rng: &mut Rng, i: usize) -> Notification {
     };
     normalize(method, &v.to_string(), Context { account: None, now_ms: 1_700_000_000_000 + i as i64, id: format!("b-{i}") })
         .expect("generated payload is valid")
+}
+
+fn support_now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
 }
 
 fn ms(d: Duration) -> f64 {
@@ -171,7 +182,8 @@ fn main() {
     // 3. Fill to 1,000,000 with insert_batch.
     let t = Instant::now();
     let c0 = h.commits();
-    let remaining = FILL_TO - stored as usize;
+    let fill = fill_to();
+    let remaining = fill - stored as usize;
     let per_thread = remaining / FILL_THREADS;
     let base = Arc::new(next + 1);
     let threads: Vec<_> = (0..FILL_THREADS)
@@ -198,19 +210,46 @@ fn main() {
     let wall = t.elapsed();
     let total = h.list(&Query::default()).unwrap().total;
     println!(
-        "fill to 1M via insert_batch({BATCH}) x{FILL_THREADS} threads   rows={total}  commits={}  wall={:.1} s  ({:.0} rows/s incl. normalize)",
+        "fill via insert_batch({BATCH}) x{FILL_THREADS} threads   rows={total}  commits={}  wall={:.1} s  ({:.0} rows/s incl. normalize)",
         h.commits() - c0,
         wall.as_secs_f64(),
-        (FILL_TO - stored as usize) as f64 / wall.as_secs_f64()
+        (fill - stored as usize) as f64 / wall.as_secs_f64()
     );
     // Most of a real history is read; the newest rows are not.
     let t = Instant::now();
     let marked = h.mark_all_read().unwrap();
-    println!("mark_all_read over {marked} rows                   {:.0} ms", ms(t.elapsed()));
+    let took = ms(t.elapsed());
+    let t = Instant::now();
+    let unread_after = h.unread_count().unwrap();
+    let count_ms = ms(t.elapsed());
+    let unread_page = h.list(&Query { filter: Filter::Unread, ..Query::default() }).unwrap();
+    println!(
+        "mark_all_read over {marked} rows                   {took:.2} ms; unread_count right after: {unread_after} ({count_ms:.2} ms), unread page: {} rows",
+        unread_page.rows.len()
+    );
+    assert_eq!((unread_after, unread_page.rows.len()), (0, 0), "mark_all_read left unread rows");
     // 300 new, unread rows on top.
     let fresh: Vec<_> = (0..300).map(|i| make(&mut rng, 2_000_000 + i)).collect();
     h.insert_batch(&fresh).unwrap();
+    assert_eq!(h.unread_count().unwrap(), 300);
     println!("file size after fill                          {:.1} MiB (db + wal + shm)", file_size(&path) as f64 / 1048576.0);
+    let t = Instant::now();
+    h.maintain().unwrap();
+    println!(
+        "store size at {total} rows (db + WAL after checkpoint)  {:.1} MiB  (checkpoint {:.0} ms)",
+        store_bytes(&path) as f64 / 1048576.0,
+        ms(t.elapsed())
+    );
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        let mut st = c.prepare("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT 6").unwrap();
+        let parts: Vec<String> = st
+            .query_map([], |r| Ok(format!("{} {:.1}", r.get::<_, String>(0)?, r.get::<_, i64>(1)? as f64 / 1048576.0)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        println!("  where (MiB): {}", parts.join(", "));
+    }
 
     // 4. Search: 200 varied queries, limit 50.
     let mut queries: Vec<String> = Vec::new();
@@ -225,7 +264,9 @@ fn main() {
             5 => format!("9{:02}", qr.next() % 100),
             6 => format!("{:03}", qr.next() % 1000),
             7 => "звонок".into(),
-            8 => format!("несуществующее{}", qr.next() % 100),
+            8 if i % 20 == 8 => format!("несуществующее{}", qr.next() % 100),
+            // One-letter prefixes: every row has a word starting with most of these.
+            8 => qr.pick(LAST).chars().take(1).collect(),
             _ => qr.pick(FIRST).chars().take(2).collect(),
         };
         queries.push(q);
@@ -245,7 +286,19 @@ fn main() {
         lat.push(d);
     }
     summary("search, 200 queries, limit 50 (+ capped count)", lat);
-    println!("  slowest query {:?}: {:.1} ms; {exact}/200 had an exact total (<= 10,000 hits)", slowest.1, slowest.0);
+    println!("  slowest query {:?}: {:.1} ms; {exact}/200 had an exact total (<= 1,000 hits)", slowest.1, slowest.0);
+    for q in ["звонок", "п", "з", "9", "пе"] {
+        let query = Query { search: Some(q.into()), filter: Filter::All, before_seq: None, limit: 50 };
+        let mut v: Vec<f64> = (0..5)
+            .map(|_| {
+                let t = Instant::now();
+                h.list(&query).expect("search");
+                ms(t.elapsed())
+            })
+            .collect();
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        println!("  {q:?}: median of 5 {:.1} ms, max {:.1} ms", v[2], v[4]);
+    }
     let mut lat = Vec::new();
     for q in queries.iter().take(100) {
         let query = Query { search: Some(q.clone()), filter: Filter::Calls, before_seq: None, limit: 50 };
@@ -284,6 +337,66 @@ fn main() {
         v.push(ms(t.elapsed()));
     }
     summary("unread_count", v);
+
+    // 6. Retention: the oldest 100,000 rows made 200 days old, then pruned to
+    // 180 days by the writer between inserts (one every 2 ms, each timed).
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.busy_timeout(Duration::from_secs(30)).unwrap();
+        let old = support_now_ms() - 200 * 86_400_000;
+        c.execute(
+            "UPDATE notifications SET created_ms = ?1, updated_ms = ?1 WHERE seq IN (SELECT seq FROM notifications ORDER BY seq LIMIT 100000)",
+            [old],
+        )
+        .unwrap();
+    }
+    let mut base = Vec::new();
+    for i in 0..200 {
+        let n = make(&mut rng, 3_000_000 + i);
+        let t = Instant::now();
+        h.insert(&n).unwrap();
+        base.push(ms(t.elapsed()));
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let before_rows = h.stats().unwrap().rows;
+    let before_bytes = store_bytes(&path);
+    let t = Instant::now();
+    h.set_retention(Retention { keep_days: 180, keep_rows: 0 }).unwrap();
+    let mut during = Vec::new();
+    let mut pruned_at = None;
+    let mut i = 0;
+    let free = |c: &rusqlite::Connection| -> i64 { c.query_row("PRAGMA freelist_count", [], |r| r.get(0)).unwrap() };
+    let probe = rusqlite::Connection::open(&path).unwrap();
+    loop {
+        let n = make(&mut rng, 3_100_000 + i);
+        i += 1;
+        let ti = Instant::now();
+        h.insert(&n).unwrap();
+        during.push(ms(ti.elapsed()));
+        std::thread::sleep(Duration::from_millis(2));
+        if i % 50 == 0 {
+            let rows = h.stats().unwrap().rows;
+            if pruned_at.is_none() && rows + 100_000 <= before_rows + i as u64 {
+                pruned_at = Some(t.elapsed());
+            }
+            if pruned_at.is_some() && free(&probe) == 0 {
+                break;
+            }
+            assert!(t.elapsed() < Duration::from_secs(600), "pruning did not finish in 10 minutes");
+        }
+    }
+    let all_done = t.elapsed();
+    summary("insert -> committed, before pruning (1 per 2 ms)", base);
+    summary("insert -> committed, while pruning 100,000", during);
+    h.maintain().unwrap();
+    println!(
+        "retention: 100,000 rows pruned in {:.1} s, space handed back after {:.1} s; {} inserts meanwhile; store {:.1} -> {:.1} MiB (db + WAL after checkpoint)",
+        pruned_at.unwrap().as_secs_f64(),
+        all_done.as_secs_f64(),
+        i,
+        before_bytes as f64 / 1048576.0,
+        store_bytes(&path) as f64 / 1048576.0
+    );
 
     drop(h);
     println!("file size at close                            {:.1} MiB (db + wal + shm)", file_size(&path) as f64 / 1048576.0);

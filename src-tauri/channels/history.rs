@@ -26,15 +26,23 @@ pub const MAX_LIMIT: u32 = 500;
 /// Search words used at most; the rest are ignored (each one costs an FTS term lookup).
 const MAX_SEARCH_TERMS: usize = 16;
 /// A search matching more rows than this reports `total` as this many with
-/// `total_exact = false`: counting every hit of a common word in a million rows
-/// costs more than the page itself (measured in tests/bench_history.rs).
-pub const SEARCH_COUNT_CAP: u64 = 10_000;
-/// Up to this many unread rows, an unread search walks the unread rows
-/// instead of the search hits.
+/// `total_exact = false` ("1000+"): the hits are counted from the same walk
+/// that finds the first page, newest first, and a walk past a thousand hits
+/// of a common word costs more than the page itself (tests/bench_history.rs).
+pub const SEARCH_COUNT_CAP: u64 = 1_000;
+/// Up to this many unread rows, an unread list or search walks the unread
+/// rows (partial index on `rev`) instead of every row or every search hit.
 /// (Small in tests, so both paths run.)
 const UNREAD_SCAN_MAX: u64 = if cfg!(test) { 10 } else { 20_000 };
-/// Rows one mark_all_read request marks.
-const MARK_ALL_CHUNK: usize = if cfg!(test) { 7 } else { 10_000 };
+/// Retention: longest a pruning step holds the writer, and most rows it deletes.
+const PRUNE_STEP: Duration = Duration::from_millis(3);
+const PRUNE_BATCH: usize = if cfg!(test) { 7 } else { 2_000 };
+/// Pages one incremental-vacuum step hands back (4 KiB each).
+const VACUUM_STEP_PAGES: i64 = if cfg!(test) { 8 } else { 64 };
+/// How often the age limit is looked at again (rows age while nobody writes).
+const RETENTION_RECHECK: Duration = Duration::from_secs(3600);
+/// Largest stored body inflated on read (a payload is at most 64 KiB as JSON).
+const MAX_BODY: usize = 4 << 20;
 /// Idle read connections kept open.
 const MAX_IDLE_READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -84,13 +92,46 @@ impl Default for Query {
 pub struct Page {
     pub rows: Vec<Row>,
     /// Rows matching search + filter (all pages). Exact without a search;
-    /// with a search capped at SEARCH_COUNT_CAP, see `total_exact`.
+    /// with a search it is "at least `total`" when `total_exact` is false:
+    /// counting stops at SEARCH_COUNT_CAP (the window shows "1000+").
     pub total: u64,
     pub total_exact: bool,
     /// Unread rows in the whole history.
     pub unread: u64,
     /// `before_seq` for the next page; None on the last page.
     pub next_before_seq: Option<i64>,
+}
+
+/// How long rows are kept. Rows older than `keep_days` (by their last write)
+/// and the oldest rows beyond `keep_rows` are pruned by the writer in small
+/// steps when it has nothing else to do; 0 means no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retention {
+    pub keep_days: u32,
+    pub keep_rows: u64,
+}
+
+impl Retention {
+    pub const FOREVER: Retention = Retention { keep_days: 0, keep_rows: 0 };
+}
+
+/// The store's size and retention, for the history window's footer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stats {
+    pub rows: u64,
+    /// The database file plus its WAL, in bytes.
+    pub bytes: u64,
+    pub keep_days: u32,
+    pub keep_rows: u64,
+    /// When the oldest kept row was stored; None when there is none.
+    pub oldest_ms: Option<i64>,
+}
+
+/// What a maintenance pass did (`History::maintain`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Maintained {
+    pub pruned: usize,
+    pub vacuumed_pages: usize,
 }
 
 /// A stored notification as the history window shows it.
@@ -140,6 +181,8 @@ struct Inner {
     tx: Option<Sender<Request>>,
     writer: Option<JoinHandle<()>>,
     commits: Arc<AtomicU64>,
+    retention: Mutex<Retention>,
+    checkpointer: Option<(Sender<()>, JoinHandle<()>)>,
 }
 
 impl Drop for Inner {
@@ -148,6 +191,33 @@ impl Drop for Inner {
         self.tx.take();
         if let Some(h) = self.writer.take() {
             let _ = h.join();
+        }
+        if let Some((stop, h)) = self.checkpointer.take() {
+            drop(stop);
+            let _ = h.join();
+        }
+    }
+}
+
+/// How often the checkpointer folds the WAL into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// Checkpoints on a connection and thread of their own: a PASSIVE checkpoint
+/// does not hold the write lock, so the copy and its fsync never sit in a
+/// write's commit (the writer's automatic checkpoint is off; see
+/// `configure_writer`), except in long bursts.
+fn run_checkpointer(path: PathBuf, stop: Receiver<()>) {
+    let conn = match Connection::open(&path) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!("history checkpointer: cannot open {}: {e}", path.display());
+            return;
+        }
+    };
+    let _ = conn.busy_timeout(Duration::from_millis(200));
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::debug!("history checkpoint: {e}");
         }
     }
 }
@@ -177,6 +247,7 @@ impl History {
         let mut conn = Connection::open(path).map_err(|e| open_err(path, e))?;
         configure_writer(&conn).map_err(|e| format!("history: cannot open {}: {e}", path.display()))?;
         migrate(&mut conn, MIGRATIONS.len()).map_err(|e| format!("history: {}: {e}", path.display()))?;
+        incremental_vacuum_on(&conn).map_err(|e| format!("history: {}: {e}", path.display()))?;
 
         let commits = Arc::new(AtomicU64::new(0));
         let (tx, rx) = mpsc::channel();
@@ -186,7 +257,22 @@ impl History {
             .spawn(move || run_writer(conn, rx, counter))
             .map_err(|e| format!("history: cannot start the writer thread: {e}"))?;
         let reader = HistoryReader { pool: Arc::new(ReadPool::new(path)) };
-        Ok(History { inner: Arc::new(Inner { reader, tx: Some(tx), writer: Some(writer), commits }) })
+        let (stop, stopped) = mpsc::channel();
+        let owned = path.to_owned();
+        let checkpointer = std::thread::Builder::new()
+            .name("kolokol-history-checkpoint".into())
+            .spawn(move || run_checkpointer(owned, stopped))
+            .map_err(|e| format!("history: cannot start the checkpoint thread: {e}"))?;
+        Ok(History {
+            inner: Arc::new(Inner {
+                reader,
+                tx: Some(tx),
+                writer: Some(writer),
+                commits,
+                retention: Mutex::new(Retention::FOREVER),
+                checkpointer: Some((stop, checkpointer)),
+            }),
+        })
     }
 
     /// Read-only access to an existing, up-to-date history (no writer thread,
@@ -222,29 +308,59 @@ impl History {
         let rows = ns.iter().map(Prepared::new).collect::<Result<Vec<_>, _>>()?;
         match self.write(Op::Insert(rows))? {
             Reply::Stored(s) => Ok(s),
-            Reply::Changed(_) => Err("history: unexpected reply from the writer".into()),
+            _ => Err("history: unexpected reply from the writer".into()),
         }
     }
 
+    /// Marks these rows read; returns how many were unread.
     pub fn mark_read(&self, seqs: &[i64]) -> Result<usize, String> {
         self.changed(Op::MarkRead(seqs.to_vec()))
     }
 
-    /// Marks every row committed before the call as read. Done in chunks of
-    /// MARK_ALL_CHUNK rows, each its own request, so inserts keep flowing
-    /// between chunks (one request over a million rows held the writer ~8 s).
+    /// Marks every row committed before the call as read, in O(1): the read
+    /// mark moves to the newest row's `rev` and the unread counts move to
+    /// the read ones; no row is rewritten. Returns how many were unread.
     pub fn mark_all_read(&self) -> Result<usize, String> {
-        let upto = self.inner.reader.pool.with(|c| {
-            c.query_row("SELECT coalesce(max(seq), 0) FROM notifications", [], |r| r.get::<_, i64>(0))
-        })?;
-        let mut total = 0;
-        loop {
-            let n = self.changed(Op::MarkAllRead { upto })?;
-            total += n;
-            if n < MARK_ALL_CHUNK {
-                return Ok(total);
+        self.changed(Op::MarkAllRead)
+    }
+
+    /// Sets the retention; the writer prunes towards it in small steps
+    /// between writes (and looks again every hour).
+    pub fn set_retention(&self, r: Retention) -> Result<(), String> {
+        *self.inner.retention.lock().unwrap_or_else(|e| e.into_inner()) = r;
+        self.changed(Op::Retention(r)).map(|_| ())
+    }
+
+    pub fn retention(&self) -> Retention {
+        *self.inner.retention.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs the pruning and space reclaiming that the writer otherwise does
+    /// when idle, to the end, one small step per request (writes keep
+    /// flowing between steps), then checkpoints the WAL into the file.
+    pub fn maintain(&self) -> Result<Maintained, String> {
+        let steps = |op: fn() -> Op| -> Result<usize, String> {
+            let mut total = 0;
+            loop {
+                match self.write(op())? {
+                    Reply::Step(n, more) => {
+                        total += n;
+                        if !more {
+                            return Ok(total);
+                        }
+                    }
+                    _ => return Err("history: unexpected reply from the writer".into()),
+                }
             }
-        }
+        };
+        let done = Maintained { pruned: steps(|| Op::PruneStep)?, vacuumed_pages: steps(|| Op::VacuumStep)? };
+        self.changed(Op::Checkpoint)?;
+        Ok(done)
+    }
+
+    /// Size and retention of the store.
+    pub fn stats(&self) -> Result<Stats, String> {
+        self.inner.reader.stats(self.retention())
     }
 
     pub fn list(&self, q: &Query) -> Result<Page, String> {
@@ -271,7 +387,7 @@ impl History {
     fn changed(&self, op: Op) -> Result<usize, String> {
         match self.write(op)? {
             Reply::Changed(n) => Ok(n),
-            Reply::Stored(_) => Err("history: unexpected reply from the writer".into()),
+            _ => Err("history: unexpected reply from the writer".into()),
         }
     }
 
@@ -289,80 +405,114 @@ impl HistoryReader {
     pub fn list(&self, q: &Query) -> Result<Page, String> {
         let limit = q.limit.clamp(1, MAX_LIMIT) as i64;
         let before = q.before_seq.unwrap_or(i64::MAX);
-        let search = q.search.as_deref().and_then(fts_query).map(|m| match q.filter {
-            // The look filter joins the FTS query (see v2_search).
-            Filter::Calls => format!("look : \"call\" AND {m}"),
-            Filter::Errors => format!("look : \"error\" AND {m}"),
-            Filter::All | Filter::Unread => m,
-        });
         self.pool.with(|c| {
-            // One read transaction: rows and counts come from the same snapshot.
+            // One read transaction: rows, counts and the terms a prefix is
+            // expanded to come from the same snapshot.
             let tx = c.unchecked_transaction()?;
-            let mut rows = Vec::with_capacity(limit as usize + 1);
-            let mut push = |st: &mut rusqlite::CachedStatement<'_>, p: &[&dyn rusqlite::ToSql]| -> rusqlite::Result<()> {
-                let mut it = st.query(p)?;
-                while let Some(r) = it.next()? {
-                    rows.push(read_row(r)?);
-                }
-                Ok(())
-            };
+            let mut failed = None;
+            let search = q.search.as_deref().and_then(|s| {
+                fts_query_with(s, |w| {
+                    expand_prefix(&tx, w).unwrap_or_else(|e| {
+                        failed = Some(e);
+                        None
+                    })
+                })
+            });
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            let search = search.map(|m| match q.filter {
+                // The look filter joins the FTS query (see v2_search).
+                Filter::Calls => format!("look : \"call\" AND {m}"),
+                Filter::Errors => format!("look : \"error\" AND {m}"),
+                Filter::All | Filter::Unread => m,
+            });
             let unread = count_from_counts(&tx, Filter::Unread)?;
             // One row more than asked tells whether there is a next page.
-            let (total, total_exact) = match &search {
+            let want = limit + 1;
+            let few_unread = q.filter == Filter::Unread && unread <= UNREAD_SCAN_MAX;
+            let (seqs, total, total_exact): (Vec<i64>, u64, bool) = match &search {
                 None => {
-                    let filter = match q.filter {
-                        Filter::All => "",
-                        Filter::Calls => "AND n.look = 'call'",
-                        Filter::Errors => "AND n.look = 'error'",
-                        // Literal `read = 0` so the partial index applies.
-                        Filter::Unread => "AND n.read = 0",
+                    let sql = match q.filter {
+                        Filter::All => "SELECT seq FROM notifications WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2",
+                        // The look is a column of the search index: one term, read
+                        // newest first (no index of its own on the table).
+                        Filter::Calls => {
+                            "SELECT rowid FROM notifications_fts WHERE notifications_fts MATCH 'look : \"call\"' \
+                             AND rowid < ?1 ORDER BY rowid DESC LIMIT ?2"
+                        }
+                        Filter::Errors => {
+                            "SELECT rowid FROM notifications_fts WHERE notifications_fts MATCH 'look : \"error\"' \
+                             AND rowid < ?1 ORDER BY rowid DESC LIMIT ?2"
+                        }
+                        // Few unread rows: the partial index holds them (and the rows
+                        // read one by one are not in it); sort those few by seq.
+                        Filter::Unread if few_unread => {
+                            "SELECT seq FROM notifications INDEXED BY notifications_unread \
+                             WHERE read = 0 AND rev > (SELECT upto FROM read_mark) AND seq < ?1 \
+                             ORDER BY seq DESC LIMIT ?2"
+                        }
+                        // Many: they are the newest rows; walk seq down and skip the read ones.
+                        Filter::Unread => {
+                            "SELECT seq FROM notifications WHERE +read = 0 AND +rev > (SELECT upto FROM read_mark) \
+                             AND seq < ?1 ORDER BY seq DESC LIMIT ?2"
+                        }
                     };
-                    let sql = format!(
-                        "SELECT {ROW_COLS} FROM notifications AS n WHERE n.seq < ?1 {filter} ORDER BY n.seq DESC LIMIT ?2"
-                    );
-                    push(&mut tx.prepare_cached(&sql)?, params![before, limit + 1])?;
-                    (count_from_counts(&tx, q.filter)?, true)
+                    (seqs_of(&tx, sql, params![before, want])?, count_from_counts(&tx, q.filter)?, true)
                 }
-                Some(m) if q.filter == Filter::Unread && unread <= UNREAD_SCAN_MAX => {
-                    // Few unread rows: walk them (partial index) and ask FTS about
-                    // each, rather than walking every hit of a common word.
+                Some(m) if few_unread => {
+                    // Few unread rows: walk them and ask FTS about each, rather
+                    // than walking every hit of a common word.
                     let hit = "EXISTS (SELECT 1 FROM notifications_fts WHERE notifications_fts MATCH ?3 \
                                AND notifications_fts.rowid = n.seq)";
-                    let sql = format!(
-                        "SELECT {ROW_COLS} FROM notifications AS n WHERE n.read = 0 AND n.seq < ?1 AND {hit} \
-                         ORDER BY n.seq DESC LIMIT ?2"
-                    );
-                    push(&mut tx.prepare_cached(&sql)?, params![before, limit + 1, m])?;
-                    let sql = format!("SELECT count(*) FROM notifications AS n WHERE n.read = 0 AND {hit}");
-                    let n: i64 = tx.prepare_cached(&sql.replace("?3", "?1"))?.query_row([m], |r| r.get(0))?;
-                    (n.max(0) as u64, true)
+                    let from = "FROM notifications AS n INDEXED BY notifications_unread \
+                                WHERE n.read = 0 AND n.rev > (SELECT upto FROM read_mark)";
+                    let seqs = seqs_of(
+                        &tx,
+                        &format!("SELECT n.seq {from} AND n.seq < ?1 AND {hit} ORDER BY n.seq DESC LIMIT ?2"),
+                        params![before, want, m],
+                    )?;
+                    let sql = format!("SELECT count(*) {from} AND {}", hit.replace("?3", "?1"));
+                    let n: i64 = tx.prepare_cached(&sql)?.query_row([m], |r| r.get(0))?;
+                    (seqs, n.max(0) as u64, true)
                 }
                 Some(m) => {
-                    let unread_only = if q.filter == Filter::Unread { "AND n.read = 0" } else { "" };
-                    // CROSS JOIN keeps the FTS table outermost, walking its rowids
-                    // newest first, so a page stops after `limit` hits.
-                    let sql = format!(
-                        "SELECT {ROW_COLS} FROM notifications_fts CROSS JOIN notifications AS n ON n.seq = notifications_fts.rowid \
-                         WHERE notifications_fts MATCH ?3 AND notifications_fts.rowid < ?1 {unread_only} \
-                         ORDER BY notifications_fts.rowid DESC LIMIT ?2"
-                    );
-                    push(&mut tx.prepare_cached(&sql)?, params![before, limit + 1, m])?;
-                    // Counting every hit of a common word costs more than the page:
-                    // stop at the cap. Without the read filter no join is needed.
-                    let sql = if unread_only.is_empty() {
-                        "SELECT count(*) FROM (SELECT 1 FROM notifications_fts WHERE notifications_fts MATCH ?1 LIMIT ?2)"
-                            .to_owned()
+                    // Hits newest first, straight from the FTS index (rowid = seq);
+                    // the first SEARCH_COUNT_CAP + 1 of them give the count too.
+                    let (join, unread_only) = if q.filter == Filter::Unread {
+                        (
+                            "CROSS JOIN notifications AS n ON n.seq = notifications_fts.rowid",
+                            "AND n.read = 0 AND n.rev > (SELECT upto FROM read_mark)",
+                        )
                     } else {
-                        "SELECT count(*) FROM (SELECT 1 FROM notifications_fts CROSS JOIN notifications AS n \
-                         ON n.seq = notifications_fts.rowid WHERE notifications_fts MATCH ?1 AND n.read = 0 LIMIT ?2)"
-                            .to_owned()
+                        ("", "")
                     };
-                    let n: i64 =
-                        tx.prepare_cached(&sql)?.query_row(params![m, SEARCH_COUNT_CAP as i64 + 1], |r| r.get(0))?;
-                    let n = n.max(0) as u64;
-                    (n.min(SEARCH_COUNT_CAP), n <= SEARCH_COUNT_CAP)
+                    let sql = format!(
+                        "SELECT notifications_fts.rowid FROM notifications_fts {join} \
+                         WHERE notifications_fts MATCH ?1 AND notifications_fts.rowid < ?2 {unread_only} \
+                         ORDER BY notifications_fts.rowid DESC LIMIT ?3"
+                    );
+                    let cap = SEARCH_COUNT_CAP as i64 + 1;
+                    let mut hits = seqs_of(&tx, &sql, params![m, i64::MAX, cap.max(want)])?;
+                    let n = hits.len() as u64;
+                    let seqs = if q.before_seq.is_none() {
+                        hits.truncate(want as usize);
+                        hits
+                    } else {
+                        seqs_of(&tx, &sql, params![m, before, want])?
+                    };
+                    (seqs, n.min(SEARCH_COUNT_CAP), n <= SEARCH_COUNT_CAP)
                 }
             };
+            let mut rows = Vec::with_capacity(seqs.len());
+            {
+                let mut st = tx.prepare_cached(&format!("SELECT {ROW_COLS} FROM notifications AS n WHERE n.seq = ?1"))?;
+                for seq in &seqs {
+                    if let Some(r) = st.query_row([seq], read_row).optional()? {
+                        rows.push(r);
+                    }
+                }
+            }
             let next_before_seq = if rows.len() as i64 > limit {
                 rows.truncate(limit as usize);
                 rows.last().map(|r| r.seq)
@@ -385,16 +535,44 @@ impl HistoryReader {
                 .optional()
         })
     }
+
+    /// Rows, size on disk (db + WAL) and the given retention.
+    pub fn stats(&self, retention: Retention) -> Result<Stats, String> {
+        let (rows, oldest_ms) = self.pool.with(|c| {
+            let rows = count_from_counts(c, Filter::All)?;
+            let oldest: Option<i64> = c
+                .prepare_cached("SELECT created_ms FROM notifications ORDER BY seq LIMIT 1")?
+                .query_row([], |r| r.get(0))
+                .optional()?;
+            Ok((rows, oldest))
+        })?;
+        Ok(Stats { rows, bytes: store_bytes(&self.pool.path), keep_days: retention.keep_days, keep_rows: retention.keep_rows, oldest_ms })
+    }
 }
 
-const ROW_COLS: &str = "n.seq, n.id, n.method, n.look, n.tag, n.date_ms, n.created_ms, n.updated_ms, n.read, n.data, n.payload";
+/// The size of the database file and its WAL.
+pub fn store_bytes(path: &Path) -> u64 {
+    ["", "-wal"]
+        .iter()
+        .filter_map(|s| std::fs::metadata(format!("{}{s}", path.display())).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+fn seqs_of(c: &Connection, sql: &str, p: &[&dyn rusqlite::ToSql]) -> rusqlite::Result<Vec<i64>> {
+    let mut st = c.prepare_cached(sql)?;
+    let v = st.query_map(p, |r| r.get(0))?.collect();
+    v
+}
+
+/// A row is read when marked so one by one, or written before the read mark
+/// (see `mark_all_read`).
+const ROW_COLS: &str = "n.seq, n.id, n.method, n.look, n.tag, n.date_ms, n.created_ms, n.updated_ms, \
+                        (n.read = 1 OR n.rev <= (SELECT upto FROM read_mark)), n.source, n.body";
 
 fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
-    let data_text: String = r.get(9)?;
-    let payload_text: String = r.get(10)?;
-    let data: Value = serde_json::from_str(&data_text).unwrap_or(Value::Null);
-    // A payload that no longer parses is still shown, as a string.
-    let payload = serde_json::from_str(&payload_text).unwrap_or(Value::String(payload_text));
+    let body: Vec<u8> = r.get(10)?;
+    let (data, payload) = unpack_body(&body);
     let s = |k: &str| data.get(k).and_then(Value::as_str).map(str::to_owned);
     // Link is Serialize only; rebuilt from its stored JSON by hand.
     let link = |k: &str| {
@@ -417,13 +595,110 @@ fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         from: s("from"),
         to: s("to"),
         icon: s("icon"),
-        source: s("source").unwrap_or_default(),
+        source: r.get(9)?,
         duration_s: data.get("duration_s").and_then(Value::as_u64),
         click: link("click"),
         card: link("card"),
         recording: link("recording"),
         payload,
     })
+}
+
+// ---------------------------------------------------------------------- body
+
+/// Format byte of a body: raw deflate of `u32 LE length of data` + data +
+/// payload, continuing a stream primed with BODY_DICT. Both JSON texts go
+/// through one stream, so the text they share is stored once; the
+/// dictionary holds what every row repeats (keys, link reasons), so a row
+/// stores a reference to it. BODY_DICT never changes for this format byte.
+const BODY_DEFLATE_DICT1: u8 = 1;
+
+const BODY_DICT: &[u8] = concat!(
+    r#"{"date":,"header":"Ошибка","click_link":"/contacts/detail/","link":"/leads/detail/","tag":"","icon":"https://"#,
+    r#"{"card":{"given":"/contacts/detail/","href":"https://","reason":"relative link: set the account address in Kolokol's settings to open it"},"#,
+    r#""click":{"given":"/leads/detail/","href":"https://","reason":"relative link: set the account address in Kolokol's settings to open it"},"#,
+    r#""date_given":true,"date_given":false,"duration_s":,"element":{"id":"","type":"lead"},"type":"company"},"type":"contact"},"#,
+    r#""from":"","header":"","recording":{"given":"https://","href":"https://"},"text":"","to":"","warnings":[{"field":"","message":""}]}"#,
+    r#"{"duration":,"element":{"id":,"type":"contact"},"from":"","link":"https://","text":"Входящий звонок +7 ","to":""}"#
+)
+.as_bytes();
+
+fn body_compressor() -> miniz_oxide::deflate::core::CompressorOxide {
+    use miniz_oxide::deflate::core::{create_comp_flags_from_zip_params, CompressorOxide};
+    // Raw deflate (negative window bits), level 6, default strategy.
+    CompressorOxide::new(create_comp_flags_from_zip_params(6, -15, 0))
+}
+
+/// The deflate stream of BODY_DICT up to a sync flush: every body continues it.
+fn body_prefix() -> &'static [u8] {
+    static PREFIX: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    PREFIX.get_or_init(|| {
+        use miniz_oxide::deflate::core::{compress, TDEFLFlush};
+        let mut d = body_compressor();
+        let mut out = vec![0u8; BODY_DICT.len() + 1024];
+        let (_, _, n) = compress(&mut d, BODY_DICT, &mut out, TDEFLFlush::Sync);
+        out.truncate(n);
+        out
+    })
+}
+
+/// The normalised notification as JSON without the fields that have columns
+/// (id, method, look, tag, source, date_ms) and without the payload, nulls left out.
+fn data_json(mut data: Value) -> String {
+    if let Value::Object(o) = &mut data {
+        for k in ["payload", "id", "method", "look", "tag", "source", "date_ms"] {
+            o.remove(k);
+        }
+        o.retain(|_, v| !v.is_null());
+    }
+    data.to_string()
+}
+
+fn pack_body(data: &str, payload: &str) -> Vec<u8> {
+    use miniz_oxide::deflate::core::{compress, TDEFLFlush};
+    let mut raw = Vec::with_capacity(4 + data.len() + payload.len());
+    raw.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    raw.extend_from_slice(data.as_bytes());
+    raw.extend_from_slice(payload.as_bytes());
+    let mut d = body_compressor();
+    let mut out = vec![0u8; BODY_DICT.len() + raw.len() + raw.len() / 8 + 1024];
+    let (_, _, skip) = compress(&mut d, BODY_DICT, &mut out, TDEFLFlush::Sync);
+    debug_assert_eq!(&out[..skip], body_prefix());
+    let (_, _, n) = compress(&mut d, &raw, &mut out[skip..], TDEFLFlush::Finish);
+    let mut body = Vec::with_capacity(1 + n);
+    body.push(BODY_DEFLATE_DICT1);
+    body.extend_from_slice(&out[skip..skip + n]);
+    body
+}
+
+/// (normalised fields, payload). A body that cannot be read gives Null
+/// fields and the reason as the payload, rather than hiding the row.
+fn unpack_body(body: &[u8]) -> (Value, Value) {
+    let raw = match body.split_first() {
+        Some((&BODY_DEFLATE_DICT1, rest)) => {
+            let stream = [body_prefix(), rest].concat();
+            miniz_oxide::inflate::decompress_to_vec_with_limit(&stream, MAX_BODY + BODY_DICT.len())
+                .map_err(|e| format!("unreadable body: {e:?}"))
+                .and_then(|mut v| match v.starts_with(BODY_DICT) {
+                    true => Ok(v.split_off(BODY_DICT.len())),
+                    false => Err("body without its dictionary".to_owned()),
+                })
+        }
+        _ => Err("unknown body format".to_owned()),
+    };
+    let split = raw.and_then(|raw| {
+        let n = raw.get(..4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize).ok_or("short body")?;
+        let data = raw.get(4..4 + n).ok_or("short body")?;
+        Ok((String::from_utf8_lossy(data).into_owned(), String::from_utf8_lossy(&raw[4 + n..]).into_owned()))
+    });
+    match split {
+        Ok((data, payload)) => (
+            serde_json::from_str(&data).unwrap_or(Value::Null),
+            // A payload that no longer parses is still shown, as a string.
+            serde_json::from_str(&payload).unwrap_or(Value::String(payload)),
+        ),
+        Err(e) => (Value::Null, Value::String(format!("history: {e}"))),
+    }
 }
 
 /// Counts kept by triggers in `counts` (one row per look × read): O(1) at any size.
@@ -473,8 +748,8 @@ impl ReadPool {
 
 // ------------------------------------------------------------------- writing
 
-/// A notification turned into column values on the caller's thread, so the
-/// writer spends its time in SQLite only.
+/// A notification turned into column values on the caller's thread (the
+/// body compressed there too), so the writer spends its time in SQLite only.
 struct Prepared {
     id: String,
     method: &'static str,
@@ -482,19 +757,13 @@ struct Prepared {
     tag: Option<String>,
     source: String,
     date_ms: i64,
-    data: String,
-    payload: String,
+    body: Vec<u8>,
     fts: [String; 4],
 }
 
 impl Prepared {
     fn new(n: &Notification) -> Result<Prepared, String> {
-        let mut data = serde_json::to_value(n).map_err(|e| format!("history: cannot serialise notification: {e}"))?;
-        if let Value::Object(o) = &mut data {
-            // The payload is its own column; absent fields read back as None.
-            o.remove("payload");
-            o.retain(|_, v| !v.is_null());
-        }
+        let data = serde_json::to_value(n).map_err(|e| format!("history: cannot serialise notification: {e}"))?;
         Ok(Prepared {
             id: n.id.clone(),
             method: n.method.as_str(),
@@ -502,8 +771,7 @@ impl Prepared {
             tag: n.tag.clone(),
             source: n.source.clone(),
             date_ms: n.date_ms,
-            data: data.to_string(),
-            payload: n.payload.to_string(),
+            body: pack_body(&data_json(data), &n.payload.to_string()),
             fts: search_columns(n.header.as_deref(), n.text.as_deref(), n.from.as_deref(), n.to.as_deref()),
         })
     }
@@ -512,8 +780,13 @@ impl Prepared {
 enum Op {
     Insert(Vec<Prepared>),
     MarkRead(Vec<i64>),
-    /// Up to MARK_ALL_CHUNK unread rows with seq <= upto.
-    MarkAllRead { upto: i64 },
+    MarkAllRead,
+    Retention(Retention),
+    /// One pruning step; replies how many rows it deleted.
+    PruneStep,
+    /// One incremental-vacuum step; replies how many pages it handed back.
+    VacuumStep,
+    Checkpoint,
     /// Runs SQL on the writer connection (fault injection in tests).
     #[cfg(test)]
     Exec(String),
@@ -522,6 +795,8 @@ enum Op {
 enum Reply {
     Stored(Vec<Stored>),
     Changed(usize),
+    /// A maintenance step: what it did, whether there is more.
+    Step(usize, bool),
 }
 
 struct Request {
@@ -529,8 +804,55 @@ struct Request {
     reply: SyncSender<Result<Reply, String>>,
 }
 
-fn run_writer(mut conn: Connection, rx: Receiver<Request>, commits: Arc<AtomicU64>) {
-    while let Ok(first) = rx.recv() {
+/// The writer's own state besides its connection: retention and where
+/// pruning has got to.
+struct Writer {
+    conn: Connection,
+    retention: Retention,
+    /// Rows up to this seq have been looked at by the age limit (rows kept
+    /// there were rewritten since, by a tag).
+    pruned_to: i64,
+    /// Pruning or vacuuming is not finished: done in steps while idle.
+    pending: bool,
+    next_check: std::time::Instant,
+}
+
+fn run_writer(conn: Connection, rx: Receiver<Request>, commits: Arc<AtomicU64>) {
+    let mut w = Writer {
+        conn,
+        retention: Retention::FOREVER,
+        pruned_to: 0,
+        pending: false,
+        next_check: std::time::Instant::now() + RETENTION_RECHECK,
+    };
+    loop {
+        // Idle with maintenance pending: one small step, then look for
+        // requests again, so a write waits for one step at most.
+        let first = if w.pending {
+            match rx.try_recv() {
+                Ok(r) => r,
+                Err(mpsc::TryRecvError::Empty) => {
+                    w.pending = maintenance_step(&mut w).unwrap_or_else(|e| {
+                        tracing::warn!("history maintenance: {e}");
+                        false
+                    });
+                    continue;
+                }
+                Err(mpsc::TryRecvError::Disconnected) => break,
+            }
+        } else {
+            let wait = w.next_check.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(wait) {
+                Ok(r) => r,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    w.next_check = std::time::Instant::now() + RETENTION_RECHECK;
+                    w.pruned_to = 0;
+                    w.pending = w.retention != Retention::FOREVER;
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        };
         // Everything already waiting joins this commit.
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -539,21 +861,151 @@ fn run_writer(mut conn: Connection, rx: Receiver<Request>, commits: Arc<AtomicU6
                 Err(_) => break,
             }
         }
-        let results = commit_group(&mut conn, &group, &commits);
+        let results = commit_group(&mut w, &group, &commits);
         for (req, res) in group.into_iter().zip(results) {
             let _ = req.reply.send(res);
         }
     }
     // Fold the WAL back into the main file on a clean shutdown.
-    let _ = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)");
+    let _ = w.conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)");
+}
+
+/// One idle step: prune, else hand space back. True while there is more.
+fn maintenance_step(w: &mut Writer) -> Result<bool, String> {
+    if prune_step(w)?.more {
+        return Ok(true);
+    }
+    Ok(vacuum_step(&w.conn)?.more)
+}
+
+/// Deletes a small batch of rows the retention no longer keeps, in its own
+/// transaction, for at most PRUNE_STEP. Not fsynced at its commit
+/// (synchronous=NORMAL for it): losing a deletion to a power cut only means
+/// pruning again; the next write's commit syncs it anyway.
+fn prune_step(w: &mut Writer) -> Result<Step, String> {
+    let r = w.retention;
+    if r == Retention::FOREVER {
+        return Ok(Step { done: 0, more: false });
+    }
+    let started = std::time::Instant::now();
+    let now = now_ms();
+    let run = |w: &mut Writer| -> rusqlite::Result<usize> {
+        let tx = w.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut deleted = 0;
+        {
+            let mut del = tx.prepare_cached("DELETE FROM notifications WHERE seq = ?1")?;
+            // Beyond the row limit: the oldest rows, whatever their age.
+            if r.keep_rows > 0 {
+                let total = count_from_counts(&tx, Filter::All)?;
+                let excess = total.saturating_sub(r.keep_rows).min(PRUNE_BATCH as u64) as i64;
+                if excess > 0 {
+                    let seqs = seqs_of(&tx, "SELECT seq FROM notifications ORDER BY seq LIMIT ?1", params![excess])?;
+                    for seq in seqs {
+                        deleted += del.execute([seq])?;
+                        if started.elapsed() >= PRUNE_STEP {
+                            break;
+                        }
+                    }
+                }
+            }
+            // Older than the age limit: rows are stored in seq order, so the
+            // walk stops at the first row stored after the cutoff; a row
+            // rewritten since (same tag) is younger and stays.
+            if r.keep_days > 0 && deleted < PRUNE_BATCH && started.elapsed() < PRUNE_STEP {
+                let cutoff = now - i64::from(r.keep_days) * 86_400_000;
+                let mut st = tx.prepare_cached(
+                    "SELECT seq, created_ms, updated_ms FROM notifications WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                )?;
+                let batch: Vec<(i64, i64, i64)> = st
+                    .query_map(params![w.pruned_to, (PRUNE_BATCH - deleted) as i64], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })?
+                    .collect::<Result<_, _>>()?;
+                for (seq, created, updated) in batch {
+                    if created >= cutoff {
+                        break;
+                    }
+                    if updated < cutoff {
+                        deleted += del.execute([seq])?;
+                    }
+                    w.pruned_to = seq;
+                    if started.elapsed() >= PRUNE_STEP {
+                        break;
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(deleted)
+    };
+    // The cursor moves even when nothing is deleted: a step that only
+    // skipped rows kept by a rewrite is progress too.
+    let before = w.pruned_to;
+    let deleted = w
+        .conn
+        .pragma_update(None, "synchronous", "NORMAL")
+        .and_then(|_| {
+            let deleted = run(w);
+            w.conn.pragma_update(None, "synchronous", "FULL").and(deleted)
+        })
+        .map_err(|e| format!("pruning failed: {e}"))?;
+    Ok(Step { done: deleted, more: deleted > 0 || w.pruned_to != before })
+}
+
+/// What one maintenance step did, and whether another may do more.
+struct Step {
+    done: usize,
+    more: bool,
+}
+
+/// Hands up to VACUUM_STEP_PAGES free pages back to the file system
+/// (auto_vacuum=INCREMENTAL); the file shrinks at the next checkpoint.
+fn vacuum_step(c: &Connection) -> Result<Step, String> {
+    let run = || -> rusqlite::Result<Step> {
+        let free: i64 = c.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+        if free == 0 {
+            return Ok(Step { done: 0, more: false });
+        }
+        let n = free.min(VACUUM_STEP_PAGES);
+        c.pragma_update(None, "synchronous", "NORMAL")?;
+        let done = c.execute_batch(&format!("PRAGMA incremental_vacuum({n})"));
+        c.pragma_update(None, "synchronous", "FULL")?;
+        done?;
+        Ok(Step { done: n as usize, more: true })
+    };
+    run().map_err(|e| format!("incremental vacuum failed: {e}"))
 }
 
 /// Runs every request of the group in one transaction, each in its own
 /// savepoint (one bad request fails alone), and commits once. No caller hears
-/// "ok" before that commit has returned.
-fn commit_group(conn: &mut Connection, group: &[Request], commits: &AtomicU64) -> Vec<Result<Reply, String>> {
+/// "ok" before that commit has returned. Maintenance requests run on their
+/// own, outside the group's transaction.
+fn commit_group(w: &mut Writer, group: &[Request], commits: &AtomicU64) -> Vec<Result<Reply, String>> {
     let fail_all = |msg: String| group.iter().map(|_| Err(msg.clone())).collect::<Vec<_>>();
+    if group.iter().any(|r| matches!(r.op, Op::PruneStep | Op::VacuumStep | Op::Checkpoint | Op::Retention(_))) {
+        // Rare (settings, tests, the bench): each request alone, in order.
+        return group
+            .iter()
+            .map(|req| match &req.op {
+                Op::Retention(r) => {
+                    w.retention = *r;
+                    w.pruned_to = 0;
+                    w.pending = *r != Retention::FOREVER;
+                    Ok(Reply::Changed(0))
+                }
+                Op::PruneStep => prune_step(w).map(|s| Reply::Step(s.done, s.more)),
+                Op::VacuumStep => vacuum_step(&w.conn).map(|s| Reply::Step(s.done, s.more)),
+                Op::Checkpoint => w
+                    .conn
+                    .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .map(|_| Reply::Changed(0))
+                    .map_err(|e| format!("history: checkpoint failed: {e}")),
+                _ => commit_group(w, std::slice::from_ref(req), commits).pop().unwrap_or(Err("history: no reply".into())),
+            })
+            .collect();
+    }
     let now = now_ms();
+    let conn = &mut w.conn;
     let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(t) => t,
         Err(e) => return fail_all(format!("history: cannot start a write: {e}")),
@@ -592,30 +1044,52 @@ fn commit_group(conn: &mut Connection, group: &[Request], commits: &AtomicU64) -
     }
 }
 
+/// The unread test of a row, given the read mark.
+const UNREAD: &str = "read = 0 AND rev > (SELECT upto FROM read_mark)";
+
 fn apply(c: &Connection, op: &Op, now: i64) -> rusqlite::Result<Reply> {
     match op {
         Op::Insert(rows) => rows.iter().map(|p| insert_one(c, p, now)).collect::<Result<_, _>>().map(Reply::Stored),
         Op::MarkRead(seqs) => {
-            let mut st = c.prepare_cached("UPDATE notifications SET read = 1 WHERE seq = ?1 AND read = 0")?;
+            let mut st = c.prepare_cached(&format!("UPDATE notifications SET read = 1 WHERE seq = ?1 AND {UNREAD}"))?;
             let mut n = 0;
             for s in seqs {
                 n += st.execute([s])?;
             }
             Ok(Reply::Changed(n))
         }
-        Op::MarkAllRead { upto } => c
-            .prepare_cached(
-                "UPDATE notifications SET read = 1 WHERE seq IN \
-                 (SELECT seq FROM notifications WHERE read = 0 AND seq <= ?1 LIMIT ?2)",
-            )?
-            .execute(params![upto, MARK_ALL_CHUNK as i64])
-            .map(Reply::Changed),
+        Op::MarkAllRead => {
+            // O(1): the mark moves past every row written so far; counts
+            // follow (unread → read per look). Rows are not touched.
+            let unread = count_from_counts(c, Filter::Unread)?;
+            c.execute_batch(
+                "UPDATE read_mark SET upto = last_rev;
+                 INSERT INTO counts (look, read, n) SELECT look, 1, n FROM counts WHERE read = 0 AND n > 0
+                 ON CONFLICT (look, read) DO UPDATE SET n = n + excluded.n;
+                 UPDATE counts SET n = 0 WHERE read = 0;",
+            )?;
+            Ok(Reply::Changed(unread as usize))
+        }
         #[cfg(test)]
         Op::Exec(sql) => c.execute_batch(sql).map(|_| Reply::Changed(0)),
+        Op::Retention(_) | Op::PruneStep | Op::VacuumStep | Op::Checkpoint => Ok(Reply::Changed(0)),
     }
 }
 
+/// A write's `rev`, after `BUMP_REV`: above every row's and above the read
+/// mark, so a new or rewritten row is unread.
+const NEXT_REV: &str = "(SELECT last_rev FROM read_mark)";
+const BUMP_REV: &str = "UPDATE read_mark SET last_rev = last_rev + 1";
+
 fn insert_one(c: &Connection, p: &Prepared, now: i64) -> rusqlite::Result<Stored> {
+    let index = |seq: i64| -> rusqlite::Result<()> {
+        c.prepare_cached(
+            "INSERT INTO notifications_fts (rowid, fts_header, fts_text, fts_from, fts_to, look) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![seq, p.fts[0], p.fts[1], p.fts[2], p.fts[3], p.look])?;
+        Ok(())
+    };
     if let Some(tag) = &p.tag {
         // A tag is the sender's own: another source's same tag is another row.
         let old: Option<(i64, String)> = c
@@ -623,26 +1097,41 @@ fn insert_one(c: &Connection, p: &Prepared, now: i64) -> rusqlite::Result<Stored
             .query_row(params![p.source, tag], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         if let Some((seq, old_id)) = old {
-            // Same tag: the row becomes the new notification, unread again; seq
-            // stays so the row keeps its place and the UI can update it by seq.
-            c.prepare_cached(
+            // Same tag: the row becomes the new notification, unread again (a
+            // new rev); seq stays so the row keeps its place and the UI can
+            // update it by seq.
+            c.prepare_cached(BUMP_REV)?.execute([])?;
+            c.prepare_cached(&format!(
                 "UPDATE notifications SET id = ?2, method = ?3, look = ?4, date_ms = ?5, updated_ms = ?6, read = 0, \
-                 data = ?7, payload = ?8, fts_header = ?9, fts_text = ?10, fts_from = ?11, fts_to = ?12 WHERE seq = ?1",
-            )?
-            .execute(params![
-                seq, p.id, p.method, p.look, p.date_ms, now, p.data, p.payload, p.fts[0], p.fts[1], p.fts[2], p.fts[3]
-            ])?;
+                 rev = {NEXT_REV}, body = ?7 WHERE seq = ?1"
+            ))?
+            .execute(params![seq, p.id, p.method, p.look, p.date_ms, now, p.body])?;
+            c.prepare_cached("DELETE FROM notifications_fts WHERE rowid = ?1")?.execute([seq])?;
+            index(seq)?;
             return Ok(Stored { seq, replaced_id: Some(old_id) });
         }
     }
-    c.prepare_cached(
-        "INSERT INTO notifications (id, method, look, tag, date_ms, created_ms, updated_ms, read, data, payload, \
-         fts_header, fts_text, fts_from, fts_to, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 0, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-    )?
-    .execute(params![
-        p.id, p.method, p.look, p.tag, p.date_ms, now, p.data, p.payload, p.fts[0], p.fts[1], p.fts[2], p.fts[3], p.source
-    ])?;
-    Ok(Stored { seq: c.last_insert_rowid(), replaced_id: None })
+    c.prepare_cached(BUMP_REV)?.execute([])?;
+    c.prepare_cached(&format!(
+        "INSERT INTO notifications (id, method, look, tag, source, date_ms, created_ms, updated_ms, read, rev, body) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, 0, {NEXT_REV}, ?8)"
+    ))?
+    .execute(params![p.id, p.method, p.look, p.tag, p.source, p.date_ms, now, p.body])?;
+    let seq = c.last_insert_rowid();
+    index(seq)?;
+    Ok(Stored { seq, replaced_id: None })
+}
+
+/// Freed pages go back to the file system in steps (`vacuum_step`) rather
+/// than staying in the file: auto_vacuum=INCREMENTAL. A file made without it
+/// (before v5) is rewritten once by VACUUM to switch, at the first open.
+fn incremental_vacuum_on(c: &Connection) -> Result<(), String> {
+    let mode: i64 = c.pragma_query_value(None, "auto_vacuum", |r| r.get(0)).map_err(|e| e.to_string())?;
+    if mode == 2 {
+        return Ok(());
+    }
+    c.execute_batch("PRAGMA auto_vacuum = INCREMENTAL; VACUUM;")
+        .map_err(|e| format!("cannot switch to incremental vacuum: {e}"))
 }
 
 fn configure_writer(c: &Connection) -> Result<(), String> {
@@ -653,6 +1142,11 @@ fn configure_writer(c: &Connection) -> Result<(), String> {
         c.pragma_update(None, "synchronous", "FULL")?;
         // Keep the WAL file from staying huge after a burst.
         c.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
+        // Checkpoints are the checkpointer thread's; the writer checkpoints
+        // in a commit only when the WAL passes 32 MiB anyway (a long burst,
+        // during which a PASSIVE checkpoint from outside never catches up and
+        // the WAL would otherwise only grow).
+        c.pragma_update(None, "wal_autocheckpoint", 8192)?;
         Ok(mode)
     })()
     .map_err(|e: rusqlite::Error| e.to_string())?;
@@ -668,7 +1162,7 @@ type Migration = fn(&Transaction<'_>) -> rusqlite::Result<()>;
 
 /// The schema's history, in order; `PRAGMA user_version` is how many have run.
 /// Append only: never edit a step that has shipped.
-const MIGRATIONS: &[Migration] = &[v1_table, v2_search, v3_counts, v4_source];
+const MIGRATIONS: &[Migration] = &[v1_table, v2_search, v3_counts, v4_source, v5_compact];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
@@ -807,6 +1301,141 @@ fn v4_source(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     )
 }
 
+/// v5: a compact store at a million rows.
+/// - The normalised fields and the raw payload are one deflated `body`
+///   (text they share is stored once); the plain-text search columns are
+///   gone: the FTS table is contentless (`contentless_delete=1`), written by
+///   the writer itself, its rows deleted by a trigger.
+/// - Prefix indexes for one and two characters, so a short prefix reads one
+///   doclist instead of merging every word it starts.
+/// - No index on `look`: the calls/errors lists read the look column of the
+///   search index, newest first.
+/// - Read state by a mark: a row is read when `read = 1` or its `rev` (write
+///   order; a rewrite by tag gets a new one) is at or below `read_mark.upto`,
+///   so marking everything read moves the mark instead of rewriting rows.
+///   `counts` counts that state.
+///
+/// Rows are carried over in seq order with the table rebuilt (seq and the
+/// AUTOINCREMENT high-water mark kept).
+/// A v4 row as v5 carries it over: seq, the columns kept, data, payload, the search columns.
+type V4Row = (i64, [rusqlite::types::Value; 9], String, String, [String; 4]);
+
+fn v5_compact(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "DROP TRIGGER notifications_fts_ai;
+         DROP TRIGGER notifications_fts_ad;
+         DROP TRIGGER notifications_fts_au;
+         DROP TRIGGER notifications_counts_ai;
+         DROP TRIGGER notifications_counts_ad;
+         DROP TRIGGER notifications_counts_au;
+         DROP TABLE notifications_fts;
+         CREATE TABLE notifications_v5 (
+            seq        INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: UI and paging key
+            id         TEXT NOT NULL,
+            method     TEXT NOT NULL,
+            look       TEXT NOT NULL,
+            tag        TEXT,
+            source     TEXT NOT NULL DEFAULT '',
+            date_ms    INTEGER NOT NULL,
+            created_ms INTEGER NOT NULL,
+            updated_ms INTEGER NOT NULL,
+            read       INTEGER NOT NULL DEFAULT 0 CHECK (read IN (0, 1)),
+            rev        INTEGER NOT NULL, -- write order; see read_mark
+            body       BLOB NOT NULL     -- deflate(normalised fields + payload), see pack_body
+         );
+         CREATE VIRTUAL TABLE notifications_fts USING fts5(
+            fts_header, fts_text, fts_from, fts_to, look,
+            content = '', contentless_delete = 1, prefix = '1 2',
+            tokenize = 'unicode61 remove_diacritics 2'
+         );
+         -- One row: rows with rev <= upto are read; last_rev is the newest rev given.
+         -- Pruning deletes from the oldest (largest) segments: no merge of a whole
+         -- segment inside a commit once a tenth of it is deleted (a write would wait
+         -- for it); their space comes back when those segments are merged anyway.
+         INSERT INTO notifications_fts (notifications_fts, rank) VALUES ('deletemerge', 0);
+         -- The index's terms, one row per occurrence: a seek finds the next term (expand_prefix).
+         CREATE VIRTUAL TABLE notifications_vocab USING fts5vocab(notifications_fts, instance);
+         CREATE TABLE read_mark (upto INTEGER NOT NULL, last_rev INTEGER NOT NULL);
+         INSERT INTO read_mark (upto, last_rev) VALUES (0, 0);",
+    )?;
+    {
+        let mut read = tx.prepare(
+            "SELECT seq, id, method, look, tag, source, date_ms, created_ms, updated_ms, read, data, payload, \
+             fts_header, fts_text, fts_from, fts_to FROM notifications WHERE seq > ?1 ORDER BY seq LIMIT 10000",
+        )?;
+        let mut write = tx.prepare(
+            "INSERT INTO notifications_v5 (seq, id, method, look, tag, source, date_ms, created_ms, updated_ms, read, rev, body) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?1, ?11)",
+        )?;
+        let mut index = tx.prepare(
+            "INSERT INTO notifications_fts (rowid, fts_header, fts_text, fts_from, fts_to, look) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        let mut last = 0i64;
+        loop {
+            // In chunks, so the table read is not the table written.
+            let chunk: Vec<V4Row> = read
+                .query_map([last], |r| {
+                    Ok((
+                        r.get(0)?,
+                        [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?],
+                        r.get(10)?,
+                        r.get(11)?,
+                        [r.get(12)?, r.get(13)?, r.get(14)?, r.get(15)?],
+                    ))
+                })?
+                .collect::<Result<_, _>>()?;
+            let Some(end) = chunk.last().map(|c| c.0) else { break };
+            for (seq, cols, data, payload, fts) in &chunk {
+                let data = data_json(serde_json::from_str(data).unwrap_or(Value::Null));
+                let [id, method, look, tag, source, date, created, updated, read] = cols;
+                write.execute(params![seq, id, method, look, tag, source, date, created, updated, read, pack_body(&data, payload)])?;
+                index.execute(params![seq, fts[0], fts[1], fts[2], fts[3], look])?;
+            }
+            last = end;
+        }
+    }
+    let high: Option<i64> =
+        tx.query_row("SELECT seq FROM sqlite_sequence WHERE name = 'notifications'", [], |r| r.get(0)).optional()?;
+    tx.execute_batch(
+        "DROP TABLE notifications;
+         ALTER TABLE notifications_v5 RENAME TO notifications;
+         CREATE UNIQUE INDEX notifications_source_tag ON notifications(source, tag) WHERE tag IS NOT NULL;
+         -- Unread candidates (rows marked read one by one leave it); rev > the mark is the rest of the test.
+         CREATE INDEX notifications_unread ON notifications(rev) WHERE read = 0;
+         UPDATE read_mark SET last_rev = coalesce((SELECT max(seq) FROM notifications), 0);
+         DELETE FROM counts;
+         INSERT INTO counts (look, read, n) SELECT look, read, count(*) FROM notifications GROUP BY look, read;
+         CREATE TRIGGER notifications_fts_ad AFTER DELETE ON notifications BEGIN
+            DELETE FROM notifications_fts WHERE rowid = old.seq;
+         END;
+         CREATE TRIGGER notifications_counts_ai AFTER INSERT ON notifications BEGIN
+            INSERT INTO counts (look, read, n)
+            VALUES (new.look, new.read = 1 OR new.rev <= (SELECT upto FROM read_mark), 1)
+            ON CONFLICT (look, read) DO UPDATE SET n = n + 1;
+         END;
+         CREATE TRIGGER notifications_counts_ad AFTER DELETE ON notifications BEGIN
+            UPDATE counts SET n = n - 1
+            WHERE look = old.look AND read = (old.read = 1 OR old.rev <= (SELECT upto FROM read_mark));
+         END;
+         CREATE TRIGGER notifications_counts_au AFTER UPDATE OF look, read, rev ON notifications BEGIN
+            UPDATE counts SET n = n - 1
+            WHERE look = old.look AND read = (old.read = 1 OR old.rev <= (SELECT upto FROM read_mark));
+            INSERT INTO counts (look, read, n)
+            VALUES (new.look, new.read = 1 OR new.rev <= (SELECT upto FROM read_mark), 1)
+            ON CONFLICT (look, read) DO UPDATE SET n = n + 1;
+         END;",
+    )?;
+    if let Some(high) = high {
+        tx.execute("UPDATE sqlite_sequence SET seq = max(seq, ?1) WHERE name = 'notifications'", [high])?;
+        tx.execute(
+            "INSERT INTO sqlite_sequence (name, seq) SELECT 'notifications', ?1 \
+             WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'notifications')",
+            [high],
+        )?;
+    }
+    Ok(())
+}
+
 // ------------------------------------------------------------------- helpers
 
 fn look_str(l: Look) -> &'static str {
@@ -841,16 +1470,69 @@ fn fold(s: &str) -> String {
 /// like a space: FTS5 reads the query as C text, and a NUL inside a quoted
 /// string would end the query there, unterminated.
 pub fn fts_query(input: &str) -> Option<String> {
+    fts_query_with(input, |_| None)
+}
+
+/// `fts_query`, with `expand` offered every word: Some(terms) replaces the
+/// word's prefix match by those whole terms (see `expand_prefix`).
+fn fts_query_with(input: &str, mut expand: impl FnMut(&str) -> Option<Vec<String>>) -> Option<String> {
+    let quote = |w: &str| format!("\"{}\"", w.replace('"', "\"\""));
+    let mut grouped = false;
     let terms: Vec<String> = input
         .split(|c: char| c.is_whitespace() || c == '\0')
         .filter(|w| w.chars().any(char::is_alphanumeric))
         .take(MAX_SEARCH_TERMS)
-        .map(|w| format!("\"{}\"*", fold(w).replace('"', "\"\"")))
+        .map(|w| {
+            let w = fold(w);
+            match expand(&w) {
+                Some(terms) => {
+                    grouped = true;
+                    format!("({})", terms.iter().map(|t| quote(t)).collect::<Vec<_>>().join(" OR "))
+                }
+                None => format!("{}*", quote(&w)),
+            }
+        })
         .collect();
+    // A group needs an explicit AND beside it (implicit AND joins phrases only).
+    let and = if grouped { " AND " } else { " " };
     // Only the text columns: `look` is for filters.
-    (!terms.is_empty()).then(|| format!("{{fts_header fts_text fts_from fts_to}} : ({})", terms.join(" ")))
+    (!terms.is_empty()).then(|| format!("{{fts_header fts_text fts_from fts_to}} : ({})", terms.join(and)))
 }
 
+/// Most whole terms a prefix is replaced by.
+const MAX_EXPANSION: usize = 8;
+
+/// A prefix match of three or more letters merges the doclists of every
+/// term it starts into one list in memory before the first hit comes out:
+/// for a word in half the rows, the whole of that word's list each time. When
+/// the prefix starts few terms, they are asked for by name instead (an OR of
+/// whole terms is read newest first, hit by hit). The terms come from the
+/// index's vocabulary, one seek each. Only for words the tokenizer keeps as
+/// they are (lowercase letters and digits, Latin or Cyrillic), so the word
+/// is a term's own spelling; one- and two-letter prefixes have prefix indexes.
+fn expand_prefix(c: &Connection, word: &str) -> rusqlite::Result<Option<Vec<String>>> {
+    let simple = |ch: char| ch.is_ascii_digit() || ch.is_ascii_lowercase() || ('а'..='я').contains(&ch);
+    if word.chars().count() < 3 || !word.chars().all(simple) {
+        return Ok(None);
+    }
+    let mut st = c.prepare_cached("SELECT term FROM notifications_vocab WHERE term >= ?1 LIMIT 1")?;
+    let mut terms = vec![word.to_owned()];
+    // The next term after `from`: U+0001 sorts before every letter and digit.
+    let mut from = format!("{word}\u{1}");
+    loop {
+        let next: Option<String> = st.query_row([&from], |r| r.get(0)).optional()?;
+        match next {
+            Some(t) if t.starts_with(word) => {
+                if terms.len() > MAX_EXPANSION {
+                    return Ok(None);
+                }
+                from = format!("{t}\u{1}");
+                terms.push(t);
+            }
+            _ => return Ok(Some(terms)),
+        }
+    }
+}
 
 fn open_err(path: &Path, e: rusqlite::Error) -> String {
     format!("history: cannot open {}: {e}", path.display())
@@ -928,6 +1610,16 @@ mod tests {
         c.execute("INSERT INTO notifications_fts(notifications_fts, rank) VALUES ('integrity-check', 1)", []).unwrap();
     }
 
+    /// The `data` and `payload` columns as builds before v5 wrote them.
+    fn v4_data(n: &Notification) -> (String, String) {
+        let mut data = serde_json::to_value(n).unwrap();
+        if let Value::Object(o) = &mut data {
+            o.remove("payload");
+            o.retain(|_, v| !v.is_null());
+        }
+        (data.to_string(), n.payload.to_string())
+    }
+
     fn search_ids(h: &History, s: &str) -> Vec<String> {
         h.list(&q(Some(s), Filter::All)).unwrap().rows.into_iter().map(|r| r.id).collect()
     }
@@ -966,10 +1658,11 @@ mod tests {
             let tx = c.transaction().unwrap();
             for n in &ns {
                 let p = Prepared::new(n).unwrap();
+                let (data, payload) = v4_data(n);
                 tx.execute(
                     "INSERT INTO notifications (id, method, look, tag, date_ms, created_ms, updated_ms, read, data, payload)
                      VALUES (?1, ?2, ?3, ?4, ?5, 1, 1, 0, ?6, ?7)",
-                    params![p.id, p.method, p.look, p.tag, p.date_ms, p.data, p.payload],
+                    params![p.id, p.method, p.look, p.tag, p.date_ms, data, payload],
                 )
                 .unwrap();
             }
@@ -995,6 +1688,239 @@ mod tests {
         drop(h);
         integrity(&path);
         assert!(History::open_readonly(&path).is_ok());
+    }
+
+    /// A store filled by the v4 schema (rows of every look, tags, sources,
+    /// read and unread, a deleted newest row) is carried to v5: every field of
+    /// every row reads back as a store that never was v4 would give it, search,
+    /// counts and tags still work, and no seq is reused.
+    #[test]
+    fn migrates_from_v4_with_rows() {
+        let (_d, path) = temp();
+        let fresh_dir = tempfile::tempdir().unwrap();
+        let link = url::Url::parse("https://a.amocrm.ru").unwrap();
+        let ctx = |id: &str| Context { account: Some(&link), now_ms: 1_700_000_000_000, id: id.into() };
+        let mut ns = [
+            normalize(Method::AddCall, &json!({"text": "Звонок от <b>+7 999</b> &amp; Ёлкин", "from": "Петрова Анна", "to": "Смирнов",
+                "duration": 61, "tag": "call-1", "element": {"id": 5, "type": "lead"}, "link": "https://r.example/1.mp3",
+                "click_link": "/contacts/1", "unknown": {"k": [1, 2]}}).to_string(), ctx("v4-a")).unwrap(),
+            normalize(Method::ShowMessageError, &json!({"header": "Ошибка", "text": "Сервер <i>недоступен</i>", "link": "/leads/2"}).to_string(), ctx("v4-b")).unwrap(),
+            normalize(Method::ShowMessage, &json!({"header": "<b>h</b>", "text": "plain old row", "date": 1534084500, "icon": "https://x.org/i.png"}).to_string(), ctx("v4-c")).unwrap(),
+            normalize(Method::AddError, &json!({"text": "deleted before the upgrade"}).to_string(), ctx("v4-d")).unwrap(),
+        ];
+        ns[0].source = "https://a.amocrm.ru".into();
+        ns[1].source = "cli".into();
+        {
+            let mut c = Connection::open(&path).unwrap();
+            configure_writer(&c).unwrap();
+            migrate(&mut c, 4).unwrap();
+            let tx = c.transaction().unwrap();
+            for (i, n) in ns.iter().enumerate() {
+                let p = Prepared::new(n).unwrap();
+                let (data, payload) = v4_data(n);
+                tx.execute(
+                    "INSERT INTO notifications (id, method, look, tag, date_ms, created_ms, updated_ms, read, data, payload,
+                     fts_header, fts_text, fts_from, fts_to, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    params![p.id, p.method, p.look, p.tag, p.date_ms, 1000 + i as i64, 2000 + i as i64, (i == 2) as i64, data, payload,
+                            p.fts[0], p.fts[1], p.fts[2], p.fts[3], p.source],
+                )
+                .unwrap();
+            }
+            tx.execute("DELETE FROM notifications WHERE id = 'v4-d'", []).unwrap();
+            tx.commit().unwrap();
+            assert_eq!(c.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0)).unwrap(), 4);
+        }
+        // The same notifications stored by v5 from the start, for comparison.
+        let fresh = History::open(&path_in(fresh_dir.path())).unwrap();
+        for n in &ns[..3] {
+            fresh.insert(n).unwrap();
+        }
+        fresh.mark_read(&[3]).unwrap();
+
+        let h = History::open(&path).unwrap();
+        let c = Connection::open(&path).unwrap();
+        assert_eq!(c.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0)).unwrap(), SCHEMA_VERSION as i64);
+        assert_eq!(c.pragma_query_value(None, "auto_vacuum", |r| r.get::<_, i64>(0)).unwrap(), 2);
+        let p = h.list(&Query::default()).unwrap();
+        assert_eq!((p.total, p.unread, p.rows.len()), (3, 2, 3));
+        let want = fresh.list(&Query::default()).unwrap();
+        for (i, (got, want)) in p.rows.iter().zip(&want.rows).enumerate() {
+            let (mut got, mut want) = (serde_json::to_value(got).unwrap(), serde_json::to_value(want).unwrap());
+            let seq = 3 - i as i64;
+            assert_eq!((got["seq"].as_i64(), got["created_ms"].as_i64(), got["updated_ms"].as_i64()),
+                       (Some(seq), Some(1000 + seq - 1), Some(2000 + seq - 1)));
+            for k in ["created_ms", "updated_ms"] {
+                got.as_object_mut().unwrap().remove(k);
+                want.as_object_mut().unwrap().remove(k);
+            }
+            assert_eq!(got, want, "row {seq}");
+        }
+        let a = &p.rows[2];
+        assert_eq!((a.source.as_str(), a.tag.as_deref(), a.duration_s), ("https://a.amocrm.ru", Some("call-1"), Some(61)));
+        assert_eq!(a.payload["unknown"]["k"], json!([1, 2]));
+        assert_eq!(a.click.as_ref().and_then(|l| l.href.as_deref()), Some("https://a.amocrm.ru/contacts/1"));
+        assert_eq!(search_ids(&h, "петрова"), vec!["v4-a".to_owned()]);
+        assert_eq!(search_ids(&h, "елкин"), vec!["v4-a".to_owned()]);
+        assert_eq!(search_ids(&h, "недоступ"), vec!["v4-b".to_owned()]);
+        assert_eq!(search_ids(&h, "п"), vec!["v4-a".to_owned()]);
+        assert_eq!(search_ids(&h, "p"), vec!["v4-c".to_owned()]);
+        assert!(search_ids(&h, "deleted").is_empty());
+        assert_eq!(h.list(&q(Some("звонок"), Filter::Calls)).unwrap().total, 1);
+        assert_eq!(h.list(&q(None, Filter::Errors)).unwrap().total, 1);
+        assert_eq!(h.list(&q(None, Filter::Unread)).unwrap().rows.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![2, 1]);
+        // The tag still replaces within its source; seq 4 (deleted) is not reused.
+        let mut again = note(Method::AddCall, json!({"text": "Звонок завершён", "tag": "call-1"}));
+        again.source = "https://a.amocrm.ru".into();
+        assert_eq!(h.insert(&again).unwrap(), Stored { seq: 1, replaced_id: Some("v4-a".into()) });
+        assert_eq!(h.insert(&msg("after the upgrade")).unwrap().seq, 5);
+        assert!(search_ids(&h, "петрова").is_empty());
+        drop(h);
+        integrity(&path);
+        assert!(History::open_readonly(&path).is_ok());
+    }
+
+    /// Counts as the triggers keep them, against a recount of every row.
+    fn counts_agree(path: &Path) {
+        let c = Connection::open(path).unwrap();
+        let kept: Vec<(String, i64, i64)> = c
+            .prepare("SELECT look, read, n FROM counts WHERE n != 0 ORDER BY look, read")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let real: Vec<(String, i64, i64)> = c
+            .prepare(
+                "SELECT look, (read = 1 OR rev <= (SELECT upto FROM read_mark)) AS r, count(*) FROM notifications
+                 GROUP BY look, r ORDER BY look, r",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(kept, real);
+    }
+
+    /// Mark all read moves the read mark; single reads, tag rewrites of old
+    /// rows and new rows all stay right, counts agree, and all of it
+    /// survives closing and reopening the store.
+    #[test]
+    fn read_mark_and_single_reads_survive_a_restart() {
+        let (_d, path) = temp();
+        let h = History::open(&path).unwrap();
+        let old: Vec<i64> = (0..30).map(|i| h.insert(&msg(&format!("old {i}"))).unwrap().seq).collect();
+        let tagged = h.insert(&note(Method::AddCall, json!({"text": "first", "tag": "t-1"}))).unwrap().seq;
+        assert_eq!(h.mark_read(&old[..3]).unwrap(), 3);
+        assert_eq!(h.mark_all_read().unwrap(), 28);
+        assert_eq!(h.unread_count().unwrap(), 0);
+        assert_eq!(h.mark_all_read().unwrap(), 0);
+        assert_eq!(h.mark_read(&[old[5]]).unwrap(), 0, "already read by the mark");
+        counts_agree(&path);
+        let new: Vec<i64> = (0..12).map(|i| h.insert(&msg(&format!("new {i}"))).unwrap().seq).collect();
+        // A tag rewrite makes an old row unread again, in its place.
+        assert_eq!(h.insert(&note(Method::AddCall, json!({"text": "second", "tag": "t-1"}))).unwrap().seq, tagged);
+        assert_eq!(h.mark_read(&[new[0]]).unwrap(), 1);
+        assert_eq!(h.unread_count().unwrap(), 12);
+        counts_agree(&path);
+        let check = |h: &History| {
+            // Both unread plans (UNREAD_SCAN_MAX is 10 in tests): 12 unread rows, then 9.
+            let unread: Vec<i64> = h.list(&Query { limit: 100, ..q(None, Filter::Unread) }).unwrap().rows.iter().map(|r| r.seq).collect();
+            let mut want: Vec<i64> = new[1..].iter().copied().chain([tagged]).collect();
+            want.sort_unstable_by(|a, b| b.cmp(a));
+            assert_eq!(unread, want);
+            let all = h.list(&Query { limit: 100, ..Query::default() }).unwrap();
+            assert_eq!((all.total, all.unread), (43, 12));
+            for r in &all.rows {
+                assert_eq!(r.read, !want.contains(&r.seq), "seq {}", r.seq);
+            }
+            assert_eq!(h.list(&q(Some("new"), Filter::Unread)).unwrap().total, 11);
+            assert_eq!(h.list(&q(Some("second"), Filter::Unread)).unwrap().total, 1);
+            assert_eq!(h.list(&q(Some("old"), Filter::Unread)).unwrap().total, 0);
+        };
+        check(&h);
+        drop(h);
+        let h = History::open(&path).unwrap();
+        check(&h);
+        assert_eq!(h.mark_read(&[new[1], new[2], new[3]]).unwrap(), 3);
+        check_few(&h, 9);
+        drop(h);
+        let h = History::open(&path).unwrap();
+        check_few(&h, 9);
+        assert_eq!(h.mark_all_read().unwrap(), 9);
+        drop(h);
+        let h = History::open(&path).unwrap();
+        assert_eq!(h.unread_count().unwrap(), 0);
+        assert!(h.list(&q(None, Filter::Unread)).unwrap().rows.is_empty());
+        assert!(h.list(&Query { limit: 100, ..Query::default() }).unwrap().rows.iter().all(|r| r.read));
+        counts_agree(&path);
+        drop(h);
+        integrity(&path);
+    }
+
+    fn check_few(h: &History, n: u64) {
+        let p = h.list(&Query { limit: 100, ..q(None, Filter::Unread) }).unwrap();
+        assert_eq!((p.total, p.unread, p.rows.len() as u64), (n, n, n));
+        assert!(p.rows.iter().all(|r| !r.read));
+    }
+
+    /// Rows older than the limit go (with their search entries), newer and
+    /// rewritten ones stay, counts follow, and the file shrinks.
+    #[test]
+    fn retention_prunes_old_rows_and_the_file_shrinks() {
+        let (_d, path) = temp();
+        let h = History::open(&path).unwrap();
+        let filler = "слово ".repeat(300);
+        let batch: Vec<_> = (0..400).map(|i| msg(&format!("row{i} {filler} {i}"))).collect();
+        let seqs: Vec<i64> = h.insert_batch(&batch).unwrap().into_iter().map(|s| s.seq).collect();
+        let tagged = h.insert(&note(Method::AddCall, json!({"text": "old call", "tag": "kept"}))).unwrap().seq;
+        h.mark_read(&seqs[..10]).unwrap();
+        let day = 86_400_000i64;
+        let now = now_ms();
+        // 300 rows (and the tagged one) stored 200 days ago; the tagged one rewritten today.
+        h.write(Op::Exec(format!(
+            "UPDATE notifications SET created_ms = {c}, updated_ms = {c} WHERE seq <= {last};
+             UPDATE notifications SET created_ms = {c}, updated_ms = {u} WHERE seq = {tagged};",
+            c = now - 200 * day,
+            u = now,
+            last = seqs[299]
+        )))
+        .map(|_| ())
+        .unwrap();
+        h.maintain().unwrap();
+        let before = store_bytes(&path);
+        assert_eq!(h.maintain().unwrap(), Maintained::default(), "nothing to do without a retention");
+        h.set_retention(Retention { keep_days: 180, keep_rows: 0 }).unwrap();
+        // The writer starts on its own when idle; maintain() finishes the job.
+        let done = h.maintain().unwrap();
+        assert!(done.pruned <= 300, "{done:?}");
+        let p = h.list(&Query { limit: 500, ..Query::default() }).unwrap();
+        assert_eq!((p.total, p.unread, p.rows.len()), (101, 101, 101));
+        assert!(p.rows.iter().all(|r| r.seq > seqs[299] || r.seq == tagged));
+        assert!(search_ids(&h, "row5").is_empty() && search_ids(&h, "row299").is_empty());
+        assert_eq!(search_ids(&h, "row300").len(), 1);
+        assert_eq!(h.list(&q(Some("слово"), Filter::All)).unwrap().total, 100);
+        counts_agree(&path);
+        let after = store_bytes(&path);
+        // The rows' pages come back; the search index keeps the deleted rows'
+        // entries (hidden by tombstones) until its segments merge (deletemerge=0).
+        assert!(after < before, "the file did not shrink: {before} -> {after} bytes");
+        let st = h.stats().unwrap();
+        assert_eq!((st.rows, st.keep_days, st.bytes), (101, 180, after));
+        // A row limit: the oldest go first, whatever their age; the writer
+        // does it on its own when idle.
+        h.set_retention(Retention { keep_days: 180, keep_rows: 40 }).unwrap();
+        let t = std::time::Instant::now();
+        while h.stats().unwrap().rows > 40 {
+            assert!(t.elapsed() < Duration::from_secs(20), "idle pruning did not happen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let p = h.list(&Query { limit: 500, ..Query::default() }).unwrap();
+        assert_eq!(p.rows.len(), 40);
+        assert_eq!(p.rows.last().unwrap().seq, seqs[361]);
+        counts_agree(&path);
+        drop(h);
+        integrity(&path);
     }
 
     #[test]
@@ -1033,6 +1959,42 @@ mod tests {
         assert!(ids("петрова смирнова").is_empty()); // every word required
         let p = h.list(&q(Some("петр"), Filter::All)).unwrap();
         assert_eq!((p.total, p.total_exact), (2, true));
+    }
+
+    /// A prefix of three or more letters asked as whole terms finds exactly
+    /// what the prefix match finds.
+    #[test]
+    fn prefix_expansion_finds_what_the_prefix_finds() {
+        let (_d, path) = temp();
+        let h = History::open(&path).unwrap();
+        let many: String = (0..12).map(|i| format!("абв{i} ")).collect();
+        for t in [
+            "Входящий звонок", "звонками", "звонокX", "Петров", "Петрова Анна", "петровна", "йогурт йод", "9330 93312 933",
+            many.as_str(), "Café crème", "cafeteria", "Ёлкин", "call", "ab-cd abc", "звонок",
+        ] {
+            h.insert(&msg(t)).unwrap();
+        }
+        let c = Connection::open(&path).unwrap();
+        let plain = |s: &str| -> Vec<i64> {
+            let m = fts_query(s).unwrap();
+            c.prepare("SELECT rowid FROM notifications_fts WHERE notifications_fts MATCH ?1 ORDER BY rowid DESC")
+                .unwrap()
+                .query_map([m], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        for s in ["звонок", "ЗВОН", "звонокx", "петров", "петр", "йог", "йод", "933", "9330", "абв", "абв1", "caf", "cafe",
+                  "елк", "ёлк", "cal", "abc", "ab-cd", "звонок петров", "нет"] {
+            let got: Vec<i64> = h.list(&q(Some(s), Filter::All)).unwrap().rows.iter().map(|r| r.seq).collect();
+            assert_eq!(got, plain(s), "{s:?}");
+        }
+        let expanded = h.reader().pool.with(|c| Ok(fts_query_with("звонок", |w| expand_prefix(c, w).unwrap()))).unwrap();
+        assert_eq!(expanded.as_deref(), Some("{fts_header fts_text fts_from fts_to} : ((\"звонок\" OR \"звонокx\"))"));
+        let kept = h.reader().pool.with(|c| Ok(fts_query_with("абв", |w| expand_prefix(c, w).unwrap()))).unwrap();
+        assert_eq!(kept.as_deref(), Some("{fts_header fts_text fts_from fts_to} : (\"абв\"*)"), "more than 8 terms stay a prefix");
+        drop(h);
+        integrity(&path);
     }
 
     #[test]
@@ -1181,12 +2143,16 @@ mod tests {
         assert_eq!((r.click, r.card, r.recording), (n.click.clone(), n.card.clone(), n.recording.clone()));
         assert_eq!(n.click.unwrap().href.as_deref(), Some("https://a.amocrm.ru/contacts/1"));
         let got = h.get(r.seq).unwrap().unwrap();
-        assert_eq!((got.id.as_str(), got.payload), ("raw-1", n.payload));
+        assert_eq!((got.id.as_str(), &got.payload), ("raw-1", &n.payload));
         assert!(h.get(r.seq + 1).unwrap().is_none());
-        // The payload is stored once, not inside the normalised JSON too.
+        // The payload is stored once, not inside the normalised JSON too, and
+        // the body is compressed: the raw text is not in the file as such.
         let c = Connection::open(&path).unwrap();
-        let data: String = c.query_row("SELECT data FROM notifications", [], |r| r.get(0)).unwrap();
-        assert!(!data.contains("unknown") && data.contains("\"warnings\""));
+        let body: Vec<u8> = c.query_row("SELECT body FROM notifications", [], |r| r.get(0)).unwrap();
+        let (data, payload) = unpack_body(&body);
+        assert!(data.get("unknown").is_none() && data.get("warnings").is_some() && data.get("id").is_none());
+        assert_eq!(payload, n.payload);
+        assert!(!String::from_utf8_lossy(&body).contains("Петрова"));
         // Row serialises for the UI.
         let v = serde_json::to_value(h.list(&Query::default()).unwrap()).unwrap();
         assert_eq!(v["rows"][0]["payload"]["unknown"]["k"], true);
@@ -1497,3 +2463,4 @@ mod props {
             .unwrap();
     }
 }
+

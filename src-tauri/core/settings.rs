@@ -24,6 +24,10 @@ pub struct Settings {
     /// center, email and push) is not called; only Kolokol's channels are.
     /// Off by default: Kolokol augments the page, it does not replace it.
     pub kolokol_only: bool,
+    /// History rows are kept this many days after their last write; 0 keeps them forever.
+    pub history_keep_days: u32,
+    /// At most this many history rows are kept (the oldest go first); 0 means no limit.
+    pub history_keep_rows: u64,
 }
 
 impl Default for Settings {
@@ -35,6 +39,8 @@ impl Default for Settings {
             do_not_disturb: false,
             calls_break_through: true,
             kolokol_only: false,
+            history_keep_days: 180,
+            history_keep_rows: 0,
         }
     }
 }
@@ -93,6 +99,9 @@ impl SettingsStore {
         if !matches!(new.language.as_str(), "auto" | "ru" | "en") {
             return Err(format!("language: {:?} is not one of auto, ru, en", new.language));
         }
+        if new.history_keep_days > 36_500 {
+            return Err(format!("history_keep_days: {} is more than 100 years; 0 keeps rows forever", new.history_keep_days));
+        }
         let json = serde_json::to_vec_pretty(&new).map_err(|e| e.to_string())?;
         let tmp = self.path.with_extension("json.tmp");
         std::fs::write(&tmp, json)
@@ -133,6 +142,8 @@ mod tests {
         // Files from before a setting existed still load, with its default.
         std::fs::write(dir.path().join("settings.json"), br#"{"account_url":null}"#).unwrap();
         assert!(SettingsStore::load(dir.path()).get().calls_break_through);
+        assert_eq!((SettingsStore::load(dir.path()).get().history_keep_days, SettingsStore::load(dir.path()).get().history_keep_rows), (180, 0));
+        assert!(s.set(Settings { history_keep_days: 40_000, ..Default::default() }).unwrap_err().starts_with("history_keep_days:"));
 
         std::fs::write(dir.path().join("settings.json"), b"{not json").unwrap();
         assert_eq!(SettingsStore::load(dir.path()).get(), Settings::default());

@@ -63,8 +63,13 @@ pub fn run() {
         tracing::warn!("cannot register the AppUserModelID; Windows may hide toasts: {e}");
     }
     let history = history::History::open(&history::path_in(&data_dir));
-    if let Err(e) = &history {
-        tracing::error!("history unavailable, center notifications will be refused: {e}");
+    match &history {
+        Err(e) => tracing::error!("history unavailable, center notifications will be refused: {e}"),
+        Ok(h) => {
+            if let Err(e) = h.set_retention(retention(&settings.get())) {
+                tracing::warn!("history retention not applied: {e}");
+            }
+        }
     }
     let toasts = toast::Toasts::start(toast::Labels::for_lang(lang), |action| {
         // Opened through the app handle once it exists (see setup).
@@ -169,6 +174,7 @@ pub fn run() {
             commands::history_list,
             commands::history_mark_read,
             commands::history_mark_all_read,
+            commands::history_stats,
             commands::history_open_link,
             workbench::workbench_state,
             workbench::workbench_open,
@@ -431,4 +437,9 @@ fn second_instance(app: &AppHandle, argv: Vec<String>, cwd: String) {
             show_workspace(app);
         }
     }
+}
+
+/// The history's retention from the settings.
+pub(crate) fn retention(s: &settings::Settings) -> history::Retention {
+    history::Retention { keep_days: s.history_keep_days, keep_rows: s.history_keep_rows }
 }

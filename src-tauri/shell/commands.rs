@@ -4,7 +4,7 @@
 use tauri::{AppHandle, State};
 
 use super::state::AppState;
-use crate::channels::history::{Page, Query};
+use crate::channels::history::{Page, Query, Stats};
 use crate::core::settings::Settings;
 
 fn history(state: &AppState) -> Result<&crate::channels::history::History, String> {
@@ -14,6 +14,12 @@ fn history(state: &AppState) -> Result<&crate::channels::history::History, Strin
 #[tauri::command]
 pub async fn history_list(state: State<'_, AppState>, query: Query) -> Result<Page, String> {
     history(&state)?.list(&query)
+}
+
+/// Rows, size on disk and retention, for the window's footer.
+#[tauri::command]
+pub async fn history_stats(state: State<'_, AppState>) -> Result<Stats, String> {
+    history(&state)?.stats()
 }
 
 #[tauri::command]
@@ -55,6 +61,11 @@ pub fn get_settings(state: State<'_, AppState>) -> Settings {
 #[tauri::command]
 pub fn set_settings(app: AppHandle, state: State<'_, AppState>, settings: Settings) -> Result<Settings, String> {
     let saved = state.settings.set(settings)?;
+    if let Ok(h) = &state.history {
+        if let Err(e) = h.set_retention(super::app::retention(&saved)) {
+            tracing::warn!("history retention not applied: {e}");
+        }
+    }
     state.toasts.set_labels(crate::channels::toast::Labels::for_lang(crate::core::i18n::Lang::from_setting(&saved.language)));
     super::tray::refresh(&app);
     Ok(saved)

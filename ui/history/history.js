@@ -246,7 +246,43 @@ let refreshTimer = 0;
 
 const changedSeqs = new Set(); // rows the backend says changed (e.g. replaced in place)
 
+/* ---------- footer: retention and size (history_stats) ---------- */
+
+let statsTimer = null;
+let lastStats = null;
+
+function paintStats() {
+  const s = lastStats;
+  if (!s) return;
+  const mib = s.bytes / 1048576;
+  const size = t("sizeMiB", { n: mib < 10 ? mib.toFixed(1) : String(Math.round(mib)) });
+  let text = s.keep_days > 0 ? t("keptDays", { n: s.keep_days, size }) : t("keptForever", { size });
+  if (s.keep_rows > 0) text += ` · ${t("keptRows", { n: s.keep_rows })}`;
+  const node = $("history-stats");
+  if (node.textContent !== text) node.textContent = text;
+  node.dataset.bytes = String(s.bytes);
+}
+
+async function loadStats() {
+  try {
+    lastStats = await invoke("history_stats");
+    paintStats();
+  } catch (e) {
+    console.warn("history_stats", e);
+  }
+}
+
+/** At most one stats read per 5 s while rows arrive. */
+function statsSoon() {
+  if (statsTimer) return;
+  statsTimer = setTimeout(() => {
+    statsTimer = null;
+    loadStats();
+  }, 5000);
+}
+
 function onHistoryChanged(p) {
+  statsSoon();
   if (p && typeof p.seq === "number") changedSeqs.add(p.seq);
   if (p && typeof p.unread === "number") {
     state.unread = p.unread;
@@ -1047,6 +1083,7 @@ async function start() {
   const first = reload(); // in parallel with the settings
   await first;
   subscribe();
+  langReady.then(loadStats);
 }
 
 setLang("auto");
