@@ -366,6 +366,36 @@ async fn the_account_opens_at_start() {
     app.stop().await;
 }
 
+/// A batch is checked by its size before anything parses it, and only raw
+/// bodies are batches: an oversized one and a JSON one are refused naming
+/// `calls`, and the page's API keeps working.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_and_malformed_batches_are_refused_before_parsing() {
+    let fx = Fixtures::serve();
+    let app = App::start(&["open", &fx.url("plain.html")]).await;
+    let v = app
+        .js(r#"
+const I = window.__TAURI_INTERNALS__;
+const tryBatch = (body) => I.invoke('plugin:notifications|notify_batch', body).then((r) => 'accepted ' + r.length, (e) => e);
+const huge = new Uint8Array((4 << 20) + 1).fill(32);
+return {
+  huge: await tryBatch(huge),
+  json: await tryBatch({ calls: [{ method: 'show_message', payload: '{"text":"x"}' }] }),
+  garbage: await tryBatch(new TextEncoder().encode('[{"method": 1')),
+  fine: await tryBatch(new TextEncoder().encode(JSON.stringify([{ method: 'show_message', payload: '{"text":"ok"}' }]))),
+  after: (await APP.notifications.show_message({ text: 'still answering' })).id,
+};
+"#)
+        .await;
+    assert_eq!((v["huge"]["code"].as_str(), v["huge"]["field"].as_str()), (Some("too_large"), Some("calls")), "{v}");
+    assert!(v["huge"]["message"].as_str().unwrap().contains("4194305 bytes"), "{v}");
+    assert_eq!((v["json"]["code"].as_str(), v["json"]["field"].as_str()), (Some("bad_batch"), Some("calls")), "{v}");
+    assert_eq!((v["garbage"]["code"].as_str(), v["garbage"]["field"].as_str()), (Some("bad_batch"), Some("calls")), "{v}");
+    assert_eq!(v["fine"], "accepted 1", "{v}");
+    assert!(v["after"].is_string(), "{v}");
+    app.stop().await;
+}
+
 /// Pages in the workspace reach the notifications commands and nothing else:
 /// remote pages and Kolokol's own start page alike.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
