@@ -218,13 +218,7 @@ pub fn run() {
                 .title("Kolokol")
                 .inner_size(1100.0, 760.0)
                 .visible(!minimized && open.is_none())
-                .on_navigation(|url| {
-                    let ok = workbench::may_navigate(url);
-                    if !ok {
-                        tracing::warn!(%url, "workspace navigation refused");
-                    }
-                    ok
-                })
+                .on_navigation(workbench::may_navigate)
                 .on_new_window(super::newwindow::handler(handle.clone(), WORKSPACE.to_owned()))
                 .build()?;
             if let Some(spec) = open {

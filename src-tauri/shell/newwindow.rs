@@ -57,13 +57,7 @@ fn open_window(app: &AppHandle, url: &Url, features: NewWindowFeatures) -> tauri
         .window_features(features)
         .data_directory(webview_data(&app.state::<AppState>().data_dir))
         .title("Kolokol")
-        .on_navigation(|url| {
-            let ok = workbench::may_navigate(url);
-            if !ok {
-                tracing::warn!(%url, "navigation refused");
-            }
-            ok
-        })
+        .on_navigation(workbench::may_navigate)
         .on_new_window(handler(app.clone(), label.clone()))
         .build()
 }

@@ -106,16 +106,21 @@ fn app_url(path: &str) -> Url {
     target::scheme_base("tauri", cfg!(windows)).join(path).expect("a valid app address")
 }
 
-/// May the workspace navigate there? Its own pages, local targets and the
-/// web; never file:, data:, javascript: and the like.
+/// May a window of untrusted pages (the workspace, the windows its pages
+/// open) navigate there? Its own pages, local targets and the web; never
+/// file:, data:, javascript: and the like. A refusal is logged.
 pub fn may_navigate(url: &Url) -> bool {
-    match url.scheme() {
+    let ok = match url.scheme() {
         "http" | "https" => true,
         "tauri" => true,
         s if s == SCHEME => true,
         "about" => url.as_str() == "about:blank",
         _ => false,
+    };
+    if !ok {
+        tracing::warn!(%url, "navigation refused");
     }
+    ok
 }
 
 
