@@ -300,7 +300,11 @@ async fn a_hostile_page_is_contained_and_the_app_stays_responsive() {
     let h = app.js("const h = window.hostile; return JSON.parse(JSON.stringify(h));").await;
     eprintln!("hostile: started {} big {}, loop {}; page stalls {}; slow answers: {slow:?}", h["started"], h["big"], h["loop"], h["gaps"]);
     eprintln!("slowest WebDriver answer from the workspace during the loop: {} ms", slowest.as_millis());
-    assert!(slowest < Duration::from_secs(1), "the workspace froze for {} ms", slowest.as_millis());
+    // The page's own 100,000 pending promises cost it garbage-collection pauses
+    // of ~200 ms here, and once 1,041 ms when CI shared the two cores with the
+    // debug app at full load; a frozen workspace (the failure this guards
+    // against) answers in tens of seconds, not one or two.
+    assert!(slowest < Duration::from_secs(2), "the workspace froze for {} ms", slowest.as_millis());
     // Other commands: refused by the access control.
     for cmd in ["get_settings", "set_settings", "plugin:opener|open_url", "plugin:window|close", "workbench_open", "calllog_clear", "profile_set"] {
         let r = h["invoke"][cmd].as_str().unwrap_or_default();
