@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::core::api::{now_ms, Method, Notification};
+use crate::channels::history::Arrived;
 use crate::core::links;
 
 /// Windows AppUserModelID and macOS bundle id (tauri.conf.json `identifier`).
@@ -43,6 +44,10 @@ pub struct Labels {
     pub error: String,
     pub new_calls: String,
     pub new_errors: String,
+    /// "Missed while away": `{n}` calls, `{n}` errors, and the body.
+    pub missed_calls: String,
+    pub missed_errors: String,
+    pub missed_body: String,
 }
 
 impl Labels {
@@ -63,6 +68,9 @@ impl Labels {
             error: "Error".into(),
             new_calls: "{n} new calls".into(),
             new_errors: "{n} new errors".into(),
+            missed_calls: "Missed calls: {n}".into(),
+            missed_errors: "errors: {n}".into(),
+            missed_body: "While you were away. Click to see them in the history.".into(),
         }
     }
 
@@ -75,7 +83,26 @@ impl Labels {
             error: "Ошибка".into(),
             new_calls: "Новых звонков: {n}".into(),
             new_errors: "Новых ошибок: {n}".into(),
+            missed_calls: "Пропущено звонков: {n}".into(),
+            missed_errors: "ошибок: {n}".into(),
+            missed_body: "Пока вас не было. Нажмите, чтобы открыть их в истории.".into(),
         }
+    }
+
+    /// "3 missed calls, 12 errors"; None when nothing arrived.
+    pub fn missed(&self, a: Arrived) -> Option<String> {
+        let calls = (a.calls > 0).then(|| self.missed_calls.replace("{n}", &a.calls.to_string()));
+        let errors = (a.errors > 0).then(|| self.missed_errors.replace("{n}", &a.errors.to_string()));
+        let parts: Vec<String> = [calls, errors].into_iter().flatten().collect();
+        if parts.is_empty() {
+            return None;
+        }
+        let mut s = parts.join(", ");
+        // The errors part starts lower-case to follow a calls part.
+        if let Some(first) = s.chars().next() {
+            s.replace_range(..first.len_utf8(), &first.to_uppercase().to_string());
+        }
+        Some(s)
     }
 
     fn count(&self, kind: Kind, n: u64) -> String {
@@ -87,14 +114,21 @@ impl Labels {
     }
 }
 
-/// A click on a toast, for the app to open `href` (always absolute http/https).
+/// A click on a toast, for the app to open `href` (always absolute http/https),
+/// or, for the "missed while away" summary, the history from a row on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ToastAction {
     pub notification_id: String,
     /// `default` (the body), `card` or `recording`.
     pub action: String,
+    /// Empty when `history_after_seq` is set.
     pub href: String,
+    /// Open the history with the rows written after this seq.
+    pub history_after_seq: Option<i64>,
 }
+
+/// The notification id the "missed while away" summary reports its click under.
+pub const AWAY_ID: &str = "away-summary";
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ToastHealth {
@@ -145,6 +179,7 @@ pub struct Toasts {
 enum Cmd {
     Show(Box<Notification>),
     Dismiss(String),
+    Away(Arrived, i64),
 }
 
 struct Shared {
@@ -193,6 +228,7 @@ impl Toasts {
             shared: shared.clone(),
             coalescer: Coalescer::default(),
             summary_ids: [None, None],
+            away_id: None,
             body_markup: true,
         };
         thread::Builder::new()
@@ -213,6 +249,15 @@ impl Toasts {
                 self.shared.delivered(&n.id, Delivery::QueueFull);
             }
             Err(TrySendError::Disconnected(_)) => lock(&self.shared.health).failed += 1,
+        }
+    }
+
+    /// One "missed while away" summary for what arrived after `after_seq`
+    /// (nothing when nothing arrived); a click opens those rows in the history.
+    /// It replaces the previous one. Never blocks.
+    pub fn away(&self, arrived: Arrived, after_seq: i64) {
+        if self.tx.try_send(Cmd::Away(arrived, after_seq)).is_err() {
+            tracing::warn!("toast queue full; the missed-while-away summary was dropped");
         }
     }
 
@@ -546,6 +591,8 @@ struct Worker {
     coalescer: Coalescer,
     /// Server ids of the current summary toasts, replaced by the next summary.
     summary_ids: [Option<u32>; 2],
+    /// Server id of the last "missed while away" summary, replaced by the next.
+    away_id: Option<u32>,
     body_markup: bool,
 }
 
@@ -562,6 +609,7 @@ impl Worker {
             match rx.recv_timeout(wait) {
                 Ok(Cmd::Show(n)) => self.show(&n),
                 Ok(Cmd::Dismiss(key)) => self.dismiss(&key),
+                Ok(Cmd::Away(arrived, after_seq)) => self.away(arrived, after_seq),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
             }
@@ -647,6 +695,33 @@ impl Worker {
         }
     }
 
+    fn away(&mut self, arrived: Arrived, after_seq: i64) {
+        let labels = lock(&self.shared.labels).clone();
+        let Some(summary) = labels.missed(arrived) else { return };
+        let c = Content {
+            // Normal urgency: it stays in the server's history, it does not ring.
+            kind: Kind::Error,
+            summary,
+            body: labels.missed_body.clone(),
+            actions: vec![("default", labels.open.clone())],
+            targets: Targets::default(),
+        };
+        let Some(sent) = self.send(&c, self.away_id) else { return };
+        self.away_id = Some(sent.server_id);
+        lock(&self.shared.health).summaries += 1;
+        let shared = self.shared.clone();
+        os::watch(sent, move |action: &str| {
+            if action == "default" {
+                (shared.on_action)(ToastAction {
+                    notification_id: AWAY_ID.into(),
+                    action: action.into(),
+                    href: String::new(),
+                    history_after_seq: Some(after_seq),
+                });
+            }
+        });
+    }
+
     /// Sends one toast under the hang guard and updates health.
     fn send(&mut self, c: &Content, replaces: Option<u32>) -> Option<os::Sent> {
         let toast = os::build(c, replaces, self.body_markup);
@@ -707,6 +782,7 @@ impl Worker {
                     notification_id: live.notification_id.clone(),
                     action: action.to_owned(),
                     href: href.to_owned(),
+                    history_after_seq: None,
                 });
             }
         });
@@ -934,6 +1010,16 @@ impl crate::core::router::Channel for Toasts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_missed_summary_names_what_arrived_in_each_language() {
+        let (en, ru) = (Labels::english(), Labels::russian());
+        assert_eq!(en.missed(Arrived { calls: 3, errors: 12 }).as_deref(), Some("Missed calls: 3, errors: 12"));
+        assert_eq!(en.missed(Arrived { calls: 0, errors: 2 }).as_deref(), Some("Errors: 2"));
+        assert_eq!(ru.missed(Arrived { calls: 1, errors: 0 }).as_deref(), Some("Пропущено звонков: 1"));
+        assert_eq!(ru.missed(Arrived { calls: 0, errors: 5 }).as_deref(), Some("Ошибок: 5"));
+        assert_eq!(en.missed(Arrived::default()), None);
+    }
 
     #[test]
     fn a_burst_of_1000_errors_in_one_second_is_three_toasts_and_summaries() {

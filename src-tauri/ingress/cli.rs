@@ -152,7 +152,7 @@ pub fn run(command: Command, data_dir: &Path) -> i32 {
             };
             // Pages of at most what the store serves at once, up to `limit` rows.
             let filter = if unread { history::Filter::Unread } else { history::Filter::All };
-            let mut query = history::Query { search, filter, before_seq: None, limit };
+            let mut query = history::Query { search, filter, before_seq: None, after_seq: None, limit };
             let mut rows = Vec::new();
             let first = loop {
                 match reader.list(&query) {

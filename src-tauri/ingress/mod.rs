@@ -2,3 +2,4 @@
 
 pub mod cli;
 pub mod control;
+pub mod session_lock;

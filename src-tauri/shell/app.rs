@@ -74,7 +74,10 @@ pub fn run() {
     let toasts = toast::Toasts::start(toast::Labels::for_lang(lang), |action| {
         // Opened through the app handle once it exists (see setup).
         if let Some(app) = APP.get() {
-            open_external(app, &action.href);
+            match action.history_after_seq {
+                Some(seq) => open_history_after(app, Some(seq)),
+                None => open_external(app, &action.href),
+            }
         }
     });
     // When each Notify call returned, as wall-clock time, for the benchmark
@@ -113,6 +116,8 @@ pub fn run() {
         page_loaded: AtomicBool::new(false),
         remote_grants: std::sync::Mutex::default(),
         control: std::sync::OnceLock::new(),
+        away: std::sync::Mutex::default(),
+        lock_watch: std::sync::OnceLock::new(),
     };
     // What to open: resolved against this folder now; a bad one is refused before anything starts.
     let open = match &args.open {
@@ -210,6 +215,7 @@ pub fn run() {
             handle.manage(tray::create(handle, i18n::Lang::from_setting(&s.language), s.do_not_disturb, problem)?);
             tray::refresh(handle);
             tray::refresh_recent(handle);
+            super::away::start(handle);
             tracing::info!(tray_ready_ms = state.started.elapsed().as_millis() as u64, "tray ready");
             // The workspace shows untrusted pages: it may only go to the web, its
             // own pages and local targets (never file:, data:, javascript:).
@@ -307,14 +313,25 @@ pub(crate) fn center_changed(app: &AppHandle, seq: Option<i64>) {
 }
 
 pub(crate) fn open_history(app: &AppHandle) {
+    open_history_after(app, None)
+}
+
+/// The history window; with `after_seq`, showing only the rows written after
+/// it (the "missed while away" toast's click).
+pub(crate) fn open_history_after(app: &AppHandle, after_seq: Option<i64>) {
     if let Some(w) = app.get_webview_window(HISTORY) {
+        if let Some(seq) = after_seq {
+            let _ = w.eval(format!("window.__kolokolShowAfter && window.__kolokolShowAfter({seq})"));
+        }
         let _ = w.unminimize();
         let _ = w.show();
         let _ = w.set_focus();
         return;
     }
     let title = i18n::strings(i18n::Lang::from_setting(&app.state::<AppState>().settings.get().language)).history;
+    let after = after_seq.map_or("null".to_owned(), |s| s.to_string());
     if let Err(e) = WebviewWindowBuilder::new(app, HISTORY, WebviewUrl::App("history.html".into()))
+        .initialization_script(format!("window.__kolokolAfter = {after};"))
         .data_directory(webview_data(&app.state::<AppState>().data_dir))
         .title(format!("Kolokol — {title}"))
         .inner_size(900.0, 720.0)
@@ -343,8 +360,9 @@ pub(crate) fn toggle_dnd(app: &AppHandle) {
     let state = app.state::<AppState>();
     let mut s = state.settings.get();
     s.do_not_disturb = !s.do_not_disturb;
-    if let Err(e) = state.settings.set(s) {
-        tracing::warn!("cannot save do-not-disturb: {e}");
+    match state.settings.set(s) {
+        Ok(saved) => super::away::set(app, crate::core::away::Reason::DoNotDisturb, saved.do_not_disturb),
+        Err(e) => tracing::warn!("cannot save do-not-disturb: {e}"),
     }
     tray::refresh(app);
 }

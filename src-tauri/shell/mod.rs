@@ -2,6 +2,7 @@
 //! windows, the tray, the `notifications` plugin and the `kolokol:` scheme.
 
 mod app;
+mod away;
 mod commands;
 mod newwindow;
 mod plugin;

@@ -28,6 +28,10 @@ pub struct AppState {
     pub(super) remote_grants: std::sync::Mutex<std::collections::HashSet<String>>,
     /// The control channel's socket or pipe, or why there is none (set at start-up).
     pub(super) control: std::sync::OnceLock<Result<String, String>>,
+    /// Do-not-disturb and the session lock: "missed while away".
+    pub(super) away: std::sync::Mutex<crate::core::away::Away>,
+    /// What the session lock is followed through, or why it is not.
+    pub(super) lock_watch: std::sync::OnceLock<Result<String, String>>,
 }
 
 impl AppState {
@@ -77,6 +81,7 @@ impl AppState {
             "unread": self.unread(),
             "do_not_disturb": s.do_not_disturb,
             "calls_break_through": s.calls_break_through,
+            "away": super::away::status(self),
             "channels": {
                 "history": match &self.history {
                     Ok(_) => json!({ "available": true }),
