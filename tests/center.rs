@@ -398,6 +398,14 @@ async fn language_setting_switches_the_tray_and_toasts() {
     let workspace = app.client.window().await.unwrap();
     app.client.switch_to_window(app.other_window(&workspace).await).await.unwrap();
     app.wait_for("document.body.dataset.ready === 'true' && !!document.getElementById('language')").await;
+    // Retention: a value that is not a count is refused, naming the setting;
+    // a good one is saved and applied.
+    app.js("const d = document.getElementById('keep-days'); d.value = '-3'; d.dispatchEvent(new Event('change')); return null;").await;
+    app.wait_for("document.getElementById('account-status').textContent.startsWith('Keep history for')").await;
+    app.js("const d = document.getElementById('keep-days'); d.value = '30'; d.dispatchEvent(new Event('change')); return null;").await;
+    wait_until("retention saved", || {
+        std::fs::read_to_string(app.data_dir.path().join("settings.json")).ok().filter(|s| s.contains("\"history_keep_days\": 30")).map(|_| ())
+    });
     app.js("const s = document.getElementById('language'); s.value = 'ru'; s.dispatchEvent(new Event('change')); return null;").await;
     app.client.switch_to_window(workspace).await.unwrap();
     wait_until("Russian settings saved", || {

@@ -196,6 +196,9 @@ export const DICT = {
     dndLabel: "Do not disturb: no pop-up toasts (everything is still stored and counted)",
     callsLabel: "Incoming calls still pop up during do-not-disturb",
     kolokolOnlyLabel: "Kolokol only: do not also pass calls to the page's own APP.notifications (amoCRM's notification center, email, push); applies to pages loaded afterwards",
+    keepDaysLabel: "Keep history for (days; 0 keeps it forever)",
+    keepRowsLabel: "Keep at most this many rows (0: no limit)",
+    notACount: "{field}: {value} is not a whole number of 0 or more",
     languageLabel: "Language",
     langAuto: "System",
     // Profile: the fake account the widget sees
@@ -442,6 +445,9 @@ export const DICT = {
     dndLabel: "Не беспокоить: без всплывающих уведомлений (всё по-прежнему сохраняется и считается)",
     callsLabel: "Входящие звонки всплывают и в режиме «не беспокоить»",
     kolokolOnlyLabel: "Только Kolokol: не передавать вызовы собственному APP.notifications страницы (центр уведомлений amoCRM, почта, push); для страниц, загруженных после изменения",
+    keepDaysLabel: "Хранить историю (дней; 0 — бессрочно)",
+    keepRowsLabel: "Хранить не больше строк (0 — без ограничения)",
+    notACount: "{field}: {value} — не целое число от 0",
     languageLabel: "Язык",
     langAuto: "Системный",
     // Profile: the fake account the widget sees

@@ -19,6 +19,8 @@ function fillSettings(s) {
   $("calls").checked = s.calls_break_through !== false;
   $("kolokol-only").checked = !!s.kolokol_only;
   $("language").value = s.language || "auto";
+  $("keep-days").value = String(s.history_keep_days ?? 180);
+  $("keep-rows").value = String(s.history_keep_rows ?? 0);
   settingsDirty = false;
   const status = $("account-status");
   status.classList.remove("bad");
@@ -50,6 +52,8 @@ $("settings").addEventListener("submit", async (ev) => {
         calls_break_through: $("calls").checked,
         kolokol_only: $("kolokol-only").checked,
         language: $("language").value,
+        history_keep_days: count("keep-days"),
+        history_keep_rows: count("keep-rows"),
       },
     });
     fillSettings(s);
@@ -62,8 +66,16 @@ $("settings").addEventListener("submit", async (ev) => {
   }
 });
 $("account").addEventListener("input", () => (settingsDirty = true));
+
+// A whole number ≥ 0 from a number field; anything else is refused here,
+// naming the setting (the app's own refusal would name only the type).
+function count(id) {
+  const v = $(id).value.trim();
+  if (!/^\d{1,12}$/.test(v)) throw new Error(t("notACount", { field: t(id === "keep-days" ? "keepDaysLabel" : "keepRowsLabel"), value: v }));
+  return Number(v);
+}
 // Switches and the language take effect as soon as they change.
-for (const id of ["minimized", "dnd", "calls", "kolokol-only", "language"]) {
+for (const id of ["minimized", "dnd", "calls", "kolokol-only", "language", "keep-days", "keep-rows"]) {
   $(id).addEventListener("change", () => $("settings").requestSubmit());
 }
 // The tray can change do-not-disturb: re-read when the window comes back.
