@@ -257,6 +257,9 @@ const overlay = (() => {
 
   function render() {
     scheduled = false;
+    // Once per task, not per popup: "all: initial" alone expands to every
+    // CSS property, which per call was most of a burst's cost in the page.
+    mount();
     const batch = pending;
     pending = [];
     const now = Date.now();
@@ -278,7 +281,6 @@ const overlay = (() => {
 
   return {
     show(n, open) {
-      mount();
       opener = open;
       if (n.tag != null) {
         drop((o) => o.tag === n.tag);
