@@ -155,6 +155,11 @@ pub fn open(app: &AppHandle, spec: Spec) -> Result<Target, String> {
         title: spec.title(),
         problems: checked.as_ref().map(|c| c.problems.clone()).unwrap_or_default(),
         watching: watcher.is_some(),
+        reads: match &spec {
+            Spec::Url(_) => None,
+            Spec::File(f) => Some(target::FileScope::of(f, dirs::home_dir().as_deref()).describe()),
+            Spec::Widget(d) => Some(format!("{} (the widget folder, hidden files aside)", d.display())),
+        },
     };
     *wb.current() = Current { spec: Some(spec.clone()), target: Some(target.clone()), checked, opened_ms, _watcher: watcher };
     if let Err(e) = wb.recent.add(&spec, opened_ms) {
@@ -169,7 +174,7 @@ pub fn open(app: &AppHandle, spec: Spec) -> Result<Target, String> {
 /// Shows one of Kolokol's own pages (start page, playground) in the workspace.
 fn open_builtin(app: &AppHandle, kind: Kind, page: &str, title: &str) -> Result<Target, String> {
     let target =
-        Target { kind, input: String::new(), url: app_url(page).to_string(), title: title.into(), problems: vec![], watching: false };
+        Target { kind, input: String::new(), url: app_url(page).to_string(), title: title.into(), problems: vec![], watching: false, reads: None };
     *wb(app).current() = Current { target: Some(target.clone()), opened_ms: now_ms(), ..Current::default() };
     navigate(app, app_url(page))?;
     announce(app, &target);
@@ -290,17 +295,7 @@ pub fn serve(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
     };
     let not_found = |what: &str| reply(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", format!("{what}: not found").into_bytes());
     if let Some(name) = path.strip_prefix("/__kolokol/") {
-        let asset: Option<(&str, &[u8])> = match name {
-            "host.html" => Some(("text/html; charset=utf-8", include_bytes!("../workbench/host/host.html"))),
-            "host.js" => Some(("text/javascript; charset=utf-8", include_bytes!("../workbench/host/host.js"))),
-            "host.css" => Some(("text/css; charset=utf-8", include_bytes!("../workbench/host/host.css"))),
-            "require.js" => Some(("text/javascript; charset=utf-8", include_bytes!(concat!(env!("OUT_DIR"), "/vendor/require.js")))),
-            "jquery.js" => Some(("text/javascript; charset=utf-8", include_bytes!(concat!(env!("OUT_DIR"), "/vendor/jquery.js")))),
-            "underscore.js" => {
-                Some(("text/javascript; charset=utf-8", include_bytes!(concat!(env!("OUT_DIR"), "/vendor/underscore.js"))))
-            }
-            _ => None,
-        };
+        let asset = crate::workbench::assets::host_asset(name);
         if let Some((mime, body)) = asset {
             return reply(StatusCode::OK, mime, body.to_vec());
         }
@@ -316,6 +311,7 @@ pub fn serve(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
                 "code": checked.map(|c| c.code.clone()).unwrap_or_default(),
                 "profile": wb.profile.get(),
                 "widget_base": "/widget",
+                "i18n_files": target::i18n_files(dir),
                 "opened_ms": cur.opened_ms,
                 "version": wb.version.load(Ordering::SeqCst),
             });
@@ -326,15 +322,18 @@ pub fn serve(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
     let root = {
         let cur = wb.current();
         match (&cur.spec, path.split_once('/').map(|(_, r)| r).unwrap_or("")) {
-            (Some(Spec::Widget(dir)), rest) if rest.starts_with("widget/") => Some((dir.clone(), rest["widget/".len()..].to_owned())),
-            (Some(Spec::File(file)), rest) if rest.starts_with("page/") => {
-                file.parent().map(|d| (d.to_path_buf(), rest["page/".len()..].to_owned()))
+            (Some(Spec::Widget(dir)), rest) if rest.starts_with("widget/") => {
+                Some((target::FileScope { folder: dir.clone(), only: None }, rest["widget/".len()..].to_owned()))
             }
+            (Some(Spec::File(file)), rest) if rest.starts_with("page/") => Some((
+                target::FileScope::of(file, dirs::home_dir().as_deref()),
+                rest["page/".len()..].to_owned(),
+            )),
             _ => None,
         }
     };
-    let Some((dir, rel)) = root else { return not_found(&path) };
-    match target::resolve_file(&dir, &rel) {
+    let Some((scope, rel)) = root else { return not_found(&path) };
+    match scope.resolve(&rel) {
         Some(file) => match std::fs::read(&file) {
             Ok(body) => reply(StatusCode::OK, target::mime(&file), body),
             Err(e) => reply(StatusCode::INTERNAL_SERVER_ERROR, "text/plain; charset=utf-8", e.to_string().into_bytes()),

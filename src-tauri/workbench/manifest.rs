@@ -100,7 +100,7 @@ pub fn check_folder(folder: &Path) -> Checked {
     if !folder.is_dir() {
         return failed(format!("not found: {} is not a folder", folder.display()));
     }
-    let mut checked = match read_text(&folder.join("manifest.json")) {
+    let mut checked = match read_text(folder, &folder.join("manifest.json")) {
         Ok(text) => check(&text, &folder_name),
         Err(Unreadable::Missing) => failed("is missing; every amoCRM widget has one at the top of its folder".into()),
         Err(Unreadable::Other(message)) => failed(message),
@@ -446,7 +446,16 @@ enum Unreadable {
     Other(String),
 }
 
-fn read_text(path: &Path) -> Result<String, Unreadable> {
+/// A file of the widget folder, read only when it is inside the folder after
+/// following links (a `manifest.json` linked to `~/.ssh/…` is not read: its
+/// text would reach the page in env.json).
+fn read_text(folder: &Path, path: &Path) -> Result<String, Unreadable> {
+    if std::fs::symlink_metadata(path).is_ok() && crate::workbench::target::contained(folder, path).is_none() {
+        return Err(Unreadable::Other(
+            "is a link to a file outside the widget folder (or to a hidden one); Kolokol reads only the folder's own files"
+                .into(),
+        ));
+    }
     match std::fs::read(path) {
         Ok(bytes) => {
             String::from_utf8(bytes).map_err(|_| Unreadable::Other("is not UTF-8 text; save it as UTF-8".into()))
@@ -523,7 +532,7 @@ fn check_i18n(folder: &Path, manifest: Option<&Value>, report: &mut Report) {
     let mut files: Vec<(String, Value)> = Vec::new();
     for name in names {
         let field = format!("i18n/{name}");
-        let text = match read_text(&dir.join(&name)) {
+        let text = match read_text(folder, &dir.join(&name)) {
             Ok(text) => text,
             Err(Unreadable::Missing) => {
                 let locale = name.trim_end_matches(".json");
@@ -1078,6 +1087,26 @@ mod tests {
         write(&folder.join("i18n/en.json"), &texts("en").to_string());
         write(&folder.join("images/tour_1_ru.png"), "png");
         (scratch, folder)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_manifest_linked_out_of_the_folder_is_not_read() {
+        let (scratch, folder) = widget();
+        let outside = scratch.0.join("secret.json");
+        write(&outside, &valid().to_string());
+        fs::remove_file(folder.join("manifest.json")).unwrap();
+        std::os::unix::fs::symlink(&outside, folder.join("manifest.json")).unwrap();
+        let c = check_folder(&folder);
+        assert_eq!(c.manifest, None, "the linked file's text is not kept");
+        assert_eq!((&c.problems[0].severity, c.problems[0].field.as_str()), (&Error, "manifest.json"));
+        assert!(c.problems[0].message.contains("outside the widget folder"), "{:?}", c.problems);
+        fs::remove_file(folder.join("i18n/en.json")).unwrap();
+        std::os::unix::fs::symlink(&outside, folder.join("i18n/en.json")).unwrap();
+        fs::remove_file(folder.join("manifest.json")).unwrap();
+        write(&folder.join("manifest.json"), &valid().to_string());
+        let c = check_folder(&folder);
+        assert!(c.problems.iter().any(|p| p.field == "i18n/en.json" && p.message.contains("outside")), "{:?}", c.problems);
     }
 
     #[test]
