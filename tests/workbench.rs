@@ -405,3 +405,175 @@ f.querySelector('.pg-payload').value = 'just text'; f.querySelector('.pg-send').
     assert!(rows["rows"][0]["source"].as_str().unwrap().ends_with("/playground.html"));
     app.stop().await;
 }
+
+/// Opens `input` from the workbench window and waits in the workspace until
+/// the host page is done; returns what it reports and the fixture's window.fx.
+async fn open_widget(app: &App, workspace: &WindowHandle, bench: &WindowHandle, input: &Path) -> Value {
+    app.client.switch_to_window(bench.clone()).await.unwrap();
+    assert!(invoke(app, "calllog_clear", json!({})).await.get("error").is_none());
+    let opened = invoke(app, "workbench_open", json!({ "input": input })).await;
+    assert_eq!(opened["ok"]["kind"], "widget", "{opened}");
+    app.client.switch_to_window(workspace.clone()).await.unwrap();
+    let folder = json!(input.to_str().unwrap());
+    // The new page, not the one before it: its env names this folder.
+    wait_long(
+        app,
+        &format!("window.__kolokolHost && __kolokolHost.ready && window.__kolokolEnvFolder === {folder}"),
+        30,
+    )
+    .await;
+    app.js(
+        "return { lifecycle: __kolokolHost.lifecycle.map((l) => [l.callback, l.result]),
+  notes: __kolokolHost.lifecycle.map((l) => l.note || l.error || null),
+  errors: __kolokolHost.errors, problems: __kolokolHost.problems, fx: window.fx ? JSON.parse(JSON.stringify(window.fx)) : null,
+  calls: __kolokolHost.calls, posts: __kolokolHost.posts, strip: document.getElementById('kolokol-status').innerText };",
+    )
+    .await
+}
+
+/// The call log's (method, outcome) rows once `n` calls have arrived.
+async fn logged(app: &App, workspace: &WindowHandle, bench: &WindowHandle, n: usize) -> Vec<(String, String)> {
+    app.client.switch_to_window(bench.clone()).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let rows = loop {
+        let rows = log_rows(app, json!({})).await;
+        if rows["rows"].as_array().is_some_and(|r| r.len() >= n) || Instant::now() > deadline {
+            break rows;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    app.client.switch_to_window(workspace.clone()).await.unwrap();
+    rows["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["method"].as_str().unwrap().to_owned(), r["outcome"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+fn accepted(methods: &[&str]) -> Vec<(String, String)> {
+    methods.iter().map(|m| ((*m).to_owned(), "accepted".to_owned())).collect()
+}
+
+fn no_errors(host: &Value) {
+    assert_eq!(host["errors"], json!([]), "host errors: {host:#}");
+    let errors: Vec<&Value> = host["problems"].as_array().unwrap().iter().filter(|p| p["severity"] == "error").collect();
+    assert!(errors.is_empty(), "manifest errors: {errors:?}");
+}
+
+const RUN: [[&str; 2]; 3] = [["render", "ok"], ["init", "ok"], ["bind_actions", "ok"]];
+
+/// Six widgets in the shapes public amoCRM widgets have, run without edits:
+/// each renders, inits and binds with no host error, and its notification
+/// calls reach the call log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amocrm_style_widgets_run_without_edits() {
+    let app = App::start(&["open", fixture("plain.html").to_str().unwrap()]).await;
+    let (workspace, bench) = windows(&app).await;
+
+    // Telephony: add_action("phone"), add_call from init, crm_post's error callback, APP.sdk.
+    let host = open_widget(&app, &workspace, &bench, &fixture("widget-telephony")).await;
+    no_errors(&host);
+    assert_eq!(host["lifecycle"], json!(RUN), "{host:#}");
+    assert_eq!(host["fx"]["callbacks"], json!(["render", "init", "bind_actions"]));
+    app.wait_for("window.fx.results.add_call && fx.results.add_call.id && fx.results.add_error && fx.results.add_error.id").await;
+    let posts = app.js("return __kolokolHost.posts;").await;
+    assert_eq!(posts[0]["url"], "https://pbx.example.com/api/calls");
+    assert_eq!(posts[0]["outcome"], "error callback called");
+    // The workbench's click to call fires the widget's phone action.
+    app.js("document.getElementById('kolokol-call-number').value = '+7 999 000-11-22'; document.getElementById('kolokol-call-button').click(); return null;").await;
+    app.wait_for("window.fx.results.dial_1 && fx.results.dial_1.id").await;
+    let t = app.js("return { dialled: fx.dialled, calls: __kolokolHost.calls.map((c) => c.method), heard: fx.heard };").await;
+    assert_eq!(t["dialled"], json!(["+7 999 000-11-22"]));
+    assert_eq!(t["calls"], json!(["APP.sdk.setCallStatus"]));
+    for m in ["add_call", "add_error", "show_notification"] {
+        assert!(t["heard"].as_array().unwrap().contains(&json!(m)), "addNotificationCallback did not hear {m}: {t}");
+    }
+    assert_eq!(logged(&app, &workspace, &bench, 3).await, accepted(&["add_call", "add_error", "show_notification"]));
+
+    // Settings: amoCRM's controls, modal and confirm, an onSave that answers with a Promise.
+    let host = open_widget(&app, &workspace, &bench, &fixture("widget-settings")).await;
+    no_errors(&host);
+    assert_eq!(host["lifecycle"], json!(RUN), "{host:#}");
+    let version = host["problems"].as_array().unwrap().iter().find(|p| p["field"] == "widget.version").cloned();
+    assert_eq!(version.map(|p| p["severity"].clone()), Some(json!("warning")), "\"0.95\" is a warning");
+    app.js("document.getElementById('kolokol-settings-button').click(); return null;").await;
+    app.wait_for("fx.callbacks.includes('settings') && !!document.querySelector('#widget_settings__fields_wrapper .control--select')").await;
+    app.js("document.querySelector('.control--select--button').click(); document.querySelector('.control--select--list--item[data-value=partners]').click();
+document.querySelector('.js-kk-rules').click(); return null;").await;
+    app.wait_for("fx.modal.includes('centrify') && !!document.getElementById('kk-rules-title')").await;
+    app.js("document.querySelector('.kk-rules-modal .modal-body__close').click(); document.querySelector('#kolokol-settings [name=token]').value = 't-1';
+document.querySelector('.js-widget-save').click(); return null;").await;
+    app.wait_for("!!document.querySelector('.modal-confirm .js-modal-accept')").await;
+    app.js("document.querySelector('.modal-confirm .js-modal-accept').click(); return null;").await;
+    app.wait_for("document.getElementById('kolokol-settings-status').dataset.status === 'saved'").await;
+    let s = app.js("return { fx: fx, checkbox: !!document.querySelector('.control-checkbox.is-checked input[name=kk_round_robin]'), errors: __kolokolHost.errors };").await;
+    assert_eq!(s["fx"]["modal"], json!(["loaded", "centrify", "destroyed"]), "{s}");
+    assert_eq!((s["fx"]["results"]["saved"]["pipeline"].as_str(), s["fx"]["results"]["confirm"].as_str()), (Some("partners"), Some("accepted")), "{s}");
+    assert_eq!((s["checkbox"].clone(), s["errors"].clone()), (json!(true), json!([])), "{s}");
+    assert_eq!(logged(&app, &workspace, &bench, 1).await, accepted(&["show_message"]));
+
+    // Kommo-style: ./classes/*.js modules (one with ?v=), a plain jQuery plugin.
+    let host = open_widget(&app, &workspace, &bench, &fixture("widget-kommo")).await;
+    no_errors(&host);
+    assert_eq!(host["lifecycle"], json!(RUN), "{host:#}");
+    let r = &host["fx"]["results"];
+    assert_eq!((r["masked"].as_str(), r["plugin_global"].as_bool(), r["digits"].as_str()), (Some("+7 (916) 123-45-67"), Some(true), Some("79161234567")), "{r}");
+    assert_eq!(r["version"], "1.0.24");
+    assert_eq!(logged(&app, &workspace, &bench, 1).await, accepted(&["show_message"]));
+
+    // Templates: text!, json!, render({href, base_path, load}) and render({ref}).
+    let host = open_widget(&app, &workspace, &bench, &fixture("widget-templates")).await;
+    no_errors(&host);
+    assert_eq!(host["lifecycle"], json!(RUN), "{host:#}");
+    let r = &host["fx"]["results"];
+    assert_eq!((r["items"].as_u64(), r["button"].as_u64()), (Some(2), Some(1)), "{r}");
+    assert_eq!(r["card"], "Последние заказы2060 RUB", "{r}");
+    assert_eq!(logged(&app, &workspace, &bench, 1).await, accepted(&["add_error"]));
+
+    // Legacy: sloppy mode, define(function (require)), AMOCRM.* everywhere.
+    let host = open_widget(&app, &workspace, &bench, &fixture("widget-legacy")).await;
+    no_errors(&host);
+    assert_eq!(host["lifecycle"], json!(RUN), "{host:#}");
+    let r = &host["fx"]["results"];
+    assert_eq!(r["title"], "#1001 · Карточка #1001", "{r}");
+    assert_eq!(r["list"], json!(["kk_legacy"]));
+    assert_eq!(
+        [&r["system"], &r["element_type"], &r["cf_select"], &r["task_types"], &r["groups"], &r["main_user"], &r["date"], &r["lang"], &r["click_event"], &r["containers"], &r["sync_underscore"]],
+        [&json!("lcard"), &json!(true), &json!(4), &json!(2), &json!(1), &json!(true), &json!("01.01.1970"), &json!("ru"), &json!("click"), &json!([1, 1, 1]), &json!("function")],
+        "{r}"
+    );
+    assert_eq!(app.js("return window.legacyCounter;").await, json!(2), "undeclared globals work (sloppy mode)");
+    assert_eq!(logged(&app, &workspace, &bench, 1).await, accepted(&["show_message_error"]));
+
+    // Spanish only: the texts still arrive; async callbacks; a list selection.
+    let host = open_widget(&app, &workspace, &bench, &fixture("widget-es")).await;
+    no_errors(&host);
+    assert_eq!(host["lifecycle"], json!(RUN), "{host:#}");
+    assert_eq!(host["fx"]["results"]["name_in_constructor"], "Recordatorios (fixture)");
+    app.js("const s = document.getElementById('kolokol-trigger-name'); s.value = 'contacts.selected'; document.getElementById('kolokol-trigger-button').click(); return null;").await;
+    app.wait_for("fx.results.selected && !!fx.results.show_notification").await;
+    let r = app.js("return [fx.results.selected, document.getElementById('kk-es').textContent, __kolokolHost.lifecycle.map((l) => l.callback)];").await;
+    assert_eq!(r, json!(["2 contactos seleccionados", "No se pudo cargar la lista", ["render", "init", "bind_actions", "contacts.selected"]]));
+    assert_eq!(logged(&app, &workspace, &bench, 1).await, accepted(&["show_notification"]));
+
+    // render returning false stops the chain, and the strip says so in words.
+    let dir = tempfile::tempdir().unwrap();
+    let stub = |name: &str, script: &str| {
+        let w = dir.path().join(name);
+        std::fs::create_dir_all(&w).unwrap();
+        std::fs::write(w.join("manifest.json"), r#"{"widget": {"name": "Stub", "version": "1", "code": "kk_stub"}, "locations": ["lcard-1"]}"#).unwrap();
+        std::fs::write(w.join("script.js"), script).unwrap();
+        w
+    };
+    let falsy = stub("falsy", "define([], function () { return function () { this.callbacks = { render: function () { return false; }, init: function () {}, bind_actions: function () {} }; }; });");
+    let host = open_widget(&app, &workspace, &bench, &falsy).await;
+    assert_eq!(host["lifecycle"], json!([["render", "false"]]), "{host:#}");
+    assert!(host["strip"].as_str().unwrap().contains("render returned false: init and bind_actions not called"), "{host:#}");
+    // A module only amoCRM has: named as not provided.
+    let missing = stub("missing", "define(['lib/components/base/select2'], function () { return function () { this.callbacks = {}; }; });");
+    let host = open_widget(&app, &workspace, &bench, &missing).await;
+    let message = host["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("\"lib/components/base/select2\" is not provided by Kolokol"), "{host:#}");
+    app.stop().await;
+}

@@ -153,6 +153,8 @@ function start(envOrError) {
     return finish(true);
   }
   const env = (host.env = envOrError);
+  // For tests: which folder this page runs (a reload is told from the page before it).
+  defineConst("__kolokolEnvFolder", typeof env.folder === "string" ? env.folder : null);
   host.profile = normaliseProfile(env.profile);
   host.T = host.profile.lang === "ru" ? STRINGS.ru : STRINGS.en;
   applyChromeLanguage();

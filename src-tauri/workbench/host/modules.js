@@ -15,7 +15,7 @@ export const SHARED_PATHS = {
 
 // Modules real widgets ask for that exist only inside amoCRM.
 export const AMO_ONLY = ["backbone", "marionette", "intl-tel-input", "jquery-ui", "clipboard", "lib/common/fn"];
-export const AMO_ONLY_PREFIX = /^(lib\/(components|common|core|interface|utils|helpers)\/|vendor\/|tmpl\/)/;
+export const AMO_ONLY_PREFIX = /^(lib\/(components|common|core|interface|utils|helpers)\/|tmpl\/)/;
 
 // amoCRM's built-in control templates, rendered by name:
 // self.render({ref: "/tmpl/controls/input.twig"}, {name, value, placeholder}).

@@ -154,23 +154,30 @@ export function makeBase() {
     },
     render,
     render_template: renderTemplate,
+    // A stand-in: amoCRM's server is not here. The call is kept (window.__kolokolHost.posts),
+    // the error callback gets a jqXHR-like failure, and without one the page says why.
     crm_post(url, data, success, type, error) {
       const err = notProvided(
         "self.crm_post(" + JSON.stringify(String(url)) + ")",
-        "it goes through amoCRM's server; Kolokol calls the error callback",
+        "it goes through amoCRM's server; the error callback was called",
       );
-      addError("crm_post", err.message);
-      state.posts.push({ url: String(url), data });
-      setTimeout(() => {
-        if (typeof error === "function") {
+      const post = { url: String(url), data: data === undefined ? null : data, type: type == null ? null : String(type), outcome: "" };
+      state.posts.push(post);
+      if (typeof error !== "function") {
+        post.outcome = "failed: no error callback";
+        addError("crm_post", err.message.replace("; the error callback was called", ""));
+      } else {
+        post.outcome = "error callback called";
+        console.warn("[kolokol host] " + err.message);
+        setTimeout(() => {
           try {
             error({ status: 0, statusText: err.message, responseText: "" }, "error", err.message);
           } catch (e) {
             const d = describe(e);
             addError("crm_post error callback", d.message, d.stack);
           }
-        }
-      }, 0);
+        }, 0);
+      }
       const p = Promise.reject(err);
       p.catch(() => {});
       return p;
