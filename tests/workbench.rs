@@ -82,7 +82,9 @@ const HOST: &str = "return { lifecycle: __kolokolHost.lifecycle.map((l) => [l.ca
 async fn a_widget_folder_runs_in_amocrm_order_and_every_call_is_logged() {
     let copy = copy_fixture("widget");
     let folder = copy.path().join("widget");
-    let app = App::start(&["open", folder.to_str().unwrap()]).await;
+    // The export's path comes from the save dialog, here answered by the environment.
+    let out = copy.path().join("calls.json");
+    let app = App::start_env(&["open", folder.to_str().unwrap()], &[("KOLOKOL_EXPORT_TO", out.to_str().unwrap())]).await;
     let (workspace, bench) = windows(&app).await;
     wait_long(&app, "window.__kolokolHost && __kolokolHost.ready && window.sampleResults && sampleResults.add_call", 30).await;
     let host = app.js(HOST).await;
@@ -163,9 +165,11 @@ return [rows[0].dataset.seq, document.activeElement.dataset.seq];")
     assert_eq!(resent["rows"][2]["payload"], resent["rows"][0]["payload"]);
     assert_eq!(resent["rows"][2]["outcome"], "accepted");
     // Export as JSON.
-    let out = copy.path().join("calls.json");
-    let exported = invoke(&app, "calllog_export", json!({ "path": out })).await;
-    assert!(exported["ok"].is_string(), "{exported}");
+    // A path the page names is not where it goes.
+    let elsewhere = copy.path().join("chosen-by-the-page.json");
+    let exported = invoke(&app, "calllog_export", json!({ "path": elsewhere })).await;
+    assert_eq!(exported["ok"].as_str(), out.to_str(), "{exported}");
+    assert!(!elsewhere.exists());
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(doc["entries"].as_array().unwrap().len(), 7, "{doc:#}");
     assert_eq!(doc["entries"][0]["method"], "show_message");
@@ -575,5 +579,83 @@ document.querySelector('.js-widget-save').click(); return null;").await;
     let host = open_widget(&app, &workspace, &bench, &missing).await;
     let message = host["errors"][0]["message"].as_str().unwrap_or_default();
     assert!(message.contains("\"lib/components/base/select2\" is not provided by Kolokol"), "{host:#}");
+    app.stop().await;
+}
+
+/// The attacks a security review found, each tried and refused: a page in
+/// the home folder reading ~/.ssh and its siblings, hidden files of a widget
+/// folder, a manifest.json linked to a file outside, one target reading
+/// another's storage, a trusted window navigated to a page.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_targets_are_contained() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    std::fs::create_dir_all(h.join(".ssh")).unwrap();
+    std::fs::write(h.join(".ssh/id_ed25519"), "PRIVATE-KEY-123").unwrap();
+    std::fs::write(h.join("notes.txt"), "sibling").unwrap();
+    std::fs::create_dir_all(h.join("page_files")).unwrap();
+    std::fs::write(h.join("page_files/style.css"), "p { color: red }").unwrap();
+    std::fs::write(h.join("page.html"), "<!doctype html><title>home page</title><p>in the home folder</p>").unwrap();
+    let app = App::start_env(&["open", h.join("page.html").to_str().unwrap()], &[("HOME", h.to_str().unwrap())]).await;
+    let (workspace, bench) = windows(&app).await;
+    wait_long(&app, "location.pathname === '/page/page.html' && document.readyState === 'complete'", 20).await;
+    const STATUS: &str = "const get = (p) => fetch(p, { cache: 'no-store' }).then((r) => r.status, (e) => 'failed: ' + e);";
+    let got = app
+        .js(&format!("{STATUS} return await Promise.all(['page.html', 'page_files/style.css', '.ssh/id_ed25519', '%2Essh/id_ed25519', 'notes.txt', 'page_files/../notes.txt'].map(get));"))
+        .await;
+    assert_eq!(got, json!([200, 200, 404, 404, 404, 404]), "only the page and its own folder");
+    app.client.switch_to_window(bench.clone()).await.unwrap();
+    let state = invoke(&app, "workbench_state", json!({})).await;
+    let reads = state["ok"]["target"]["reads"].as_str().unwrap_or_default().to_owned();
+    assert!(reads.starts_with("only page.html, page/, page_files/ in"), "{state}");
+    app.wait_for(&format!("document.body.innerText.includes({})", json!(reads))).await;
+
+    // A widget folder: hidden files are not served, a linked manifest is not read.
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.json");
+    std::fs::write(&secret, r#"{"widget": {"name": "SECRET-456", "version": "1.0.0"}, "locations": ["lcard-1"]}"#).unwrap();
+    let copy = copy_fixture("widget-es");
+    let folder = copy.path().join("widget-es");
+    std::fs::write(folder.join(".env"), "TOKEN=SECRET-789").unwrap();
+    std::fs::create_dir_all(folder.join(".git")).unwrap();
+    std::fs::write(folder.join(".git/config"), "[remote]").unwrap();
+    let host = open_widget(&app, &workspace, &bench, &folder).await;
+    assert_eq!(host["lifecycle"], json!(RUN), "{host:#}");
+    let got = app.js(&format!("{STATUS} return await Promise.all(['/widget/script.js', '/widget/.env', '/widget/.git/config', '/widget/%2Eenv'].map(get));")).await;
+    assert_eq!(got, json!([200, 404, 404, 404]));
+    // Its storage is its own: another target does not see it.
+    let origin_a = app.js("localStorage.setItem('kk-secret', 'from A'); return location.origin;").await;
+
+    let linked = copy_fixture("widget-kommo");
+    let linked_folder = linked.path().join("widget-kommo");
+    std::fs::remove_file(linked_folder.join("manifest.json")).unwrap();
+    std::os::unix::fs::symlink(&secret, linked_folder.join("manifest.json")).unwrap();
+    let host = open_widget(&app, &workspace, &bench, &linked_folder).await;
+    assert_eq!(host["lifecycle"], json!([]), "{host:#}");
+    assert_eq!((host["problems"][0]["severity"].as_str(), host["problems"][0]["field"].as_str()), (Some("error"), Some("manifest.json")), "{host:#}");
+    assert!(host["problems"][0]["message"].as_str().unwrap().contains("outside the widget folder"), "{host:#}");
+    let env = app.js("return await fetch('/__kolokol/env.json').then((r) => r.text());").await;
+    assert!(!env.as_str().unwrap().contains("SECRET-456"), "the linked file reached the page: {env}");
+    let b = app.js("return [location.origin, localStorage.getItem('kk-secret')];").await;
+    assert_ne!(b[0], origin_a, "two targets, two origins");
+    assert_eq!(b[1], Value::Null, "target B read target A's storage");
+    // The first target's address answers nothing while another is open.
+    let other = app.js(&format!("return await fetch({} + '/__kolokol/env.json').then((r) => r.status, () => 'refused');", origin_a)).await;
+    assert!(other != json!(200), "{other}");
+    // Back to A: its storage is still there.
+    let host = open_widget(&app, &workspace, &bench, &folder).await;
+    assert_eq!(host["lifecycle"], json!(RUN));
+    assert_eq!(app.js("return localStorage.getItem('kk-secret');").await, json!("from A"));
+
+    // The workbench window goes to no page but Kolokol's own.
+    app.client.switch_to_window(bench.clone()).await.unwrap();
+    let own = app.js("return location.href;").await;
+    for target in [format!("{}/__kolokol/host.html", origin_a.as_str().unwrap()), "https://example.com/".into(), "file:///etc/passwd".into()] {
+        app.js(&format!("location.href = {}; return null;", json!(target))).await;
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let now = app.js("return [location.href, typeof window.__TAURI_INTERNALS__];").await;
+        assert_eq!(now, json!([own.clone(), "object"]), "navigated to {target}");
+    }
     app.stop().await;
 }

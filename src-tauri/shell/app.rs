@@ -316,6 +316,7 @@ pub(crate) fn open_history(app: &AppHandle) {
     let title = i18n::strings(i18n::Lang::from_setting(&app.state::<AppState>().settings.get().language)).history;
     if let Err(e) = WebviewWindowBuilder::new(app, HISTORY, WebviewUrl::App("history.html".into()))
         .data_directory(webview_data(&app.state::<AppState>().data_dir))
+        .on_navigation(workbench::may_navigate_trusted)
         .title(format!("Kolokol — {title}"))
         .inner_size(900.0, 720.0)
         .build()

@@ -95,10 +95,21 @@ fn wb(app: &AppHandle) -> &Workbench {
     &app.state::<AppState>().inner().workbench
 }
 
-/// An address in the `kolokol:` scheme (Windows spells custom schemes as
-/// http://<scheme>.localhost, see [`target::scheme_base`]).
-pub fn scheme_url(path: &str) -> Url {
-    target::scheme_base(SCHEME, cfg!(windows)).join(path).expect("a valid kolokol: address")
+/// An address of a local target in the `kolokol:` scheme: each target folder
+/// its own origin (Windows spells custom schemes as http://<scheme>.localhost,
+/// one origin there, see [`target::target_base`]).
+pub fn target_url(folder: &Path, path: &str) -> Url {
+    target::target_base(SCHEME, folder, cfg!(windows)).join(path).expect("a valid kolokol: address")
+}
+
+/// May a trusted window (workbench, history) navigate there? Only to
+/// Kolokol's own pages: any other page would get the window's commands.
+pub fn may_navigate_trusted(url: &Url) -> bool {
+    let ok = target::is_app_page(url, cfg!(windows)) || url.as_str() == "about:blank";
+    if !ok {
+        tracing::warn!(%url, "navigation of a trusted window refused");
+    }
+    ok
 }
 
 /// An address of the app's own pages (ui/).
@@ -136,10 +147,11 @@ pub fn open(app: &AppHandle, spec: Spec) -> Result<Target, String> {
         }
         Spec::File(p) => {
             let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let url = scheme_url("/page/").join(&encode_segment(&name)).map_err(|e| e.to_string())?;
+            let folder = p.parent().unwrap_or(p);
+            let url = target_url(folder, "/page/").join(&encode_segment(&name)).map_err(|e| e.to_string())?;
             (url, None, p.parent().map(|d| (d.to_path_buf(), false)))
         }
-        Spec::Widget(p) => (scheme_url("/__kolokol/host.html"), Some(target::widget_check(p)), Some((p.clone(), true))),
+        Spec::Widget(p) => (target_url(p, "/__kolokol/host.html"), Some(target::widget_check(p)), Some((p.clone(), true))),
     };
     let watcher = watch.and_then(|(dir, recursive)| match watch_folder(app, &dir, recursive) {
         Ok(w) => Some(w),
@@ -294,6 +306,19 @@ pub fn serve(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
             .unwrap_or_default()
     };
     let not_found = |what: &str| reply(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", format!("{what}: not found").into_bytes());
+    // Each target answers only at its own origin: a page of another target
+    // (or one opened before) gets nothing of this one, env.json included.
+    if !cfg!(windows) {
+        let folder = match &wb.current().spec {
+            Some(Spec::Widget(dir)) => Some(dir.clone()),
+            Some(Spec::File(file)) => file.parent().map(Path::to_path_buf),
+            _ => None,
+        };
+        let expected = folder.map(|f| target::target_host(&f));
+        if expected.is_none() || request.uri().host() != expected.as_deref() {
+            return not_found(&format!("{path} (this address is not the open target's)"));
+        }
+    }
     if let Some(name) = path.strip_prefix("/__kolokol/") {
         let asset = crate::workbench::assets::host_asset(name);
         if let Some((mime, body)) = asset {
@@ -381,6 +406,7 @@ pub fn show_window(app: &AppHandle) {
     let lang = crate::core::i18n::Lang::from_setting(&app.state::<AppState>().settings.get().language);
     let mut builder = WebviewWindowBuilder::new(app, WORKBENCH, WebviewUrl::App("workbench.html".into()))
         .data_directory(super::app::webview_data(&app.state::<AppState>().data_dir))
+        .on_navigation(may_navigate_trusted)
         .title(format!("Kolokol — {}", crate::core::i18n::strings(lang).workbench_window))
         .inner_size(620.0, 760.0);
     if let Some(ws) = app.get_webview_window(WORKSPACE) {
@@ -466,12 +492,15 @@ pub fn calllog_clear(app: AppHandle, state: State<'_, AppState>) {
     log_changed(&app);
 }
 
-/// Writes the whole log as JSON to `path`, or where a save dialog says.
+/// Writes the whole log as JSON where the save dialog says. The path never
+/// comes from a page: a page that reached this command could otherwise write
+/// anywhere. `KOLOKOL_EXPORT_TO` (set by whoever starts the app, for
+/// automation) answers in the dialog's place.
 #[tauri::command]
-pub async fn calllog_export(app: AppHandle, path: Option<PathBuf>) -> Result<Option<PathBuf>, String> {
+pub async fn calllog_export(app: AppHandle) -> Result<Option<PathBuf>, String> {
     use tauri_plugin_dialog::DialogExt;
-    let path = match path {
-        Some(p) => p,
+    let path = match std::env::var_os("KOLOKOL_EXPORT_TO").filter(|p| !p.is_empty()) {
+        Some(p) => PathBuf::from(p),
         None => {
             let picked = app
                 .dialog()

@@ -316,6 +316,37 @@ pub fn scheme_base(scheme: &str, windows: bool) -> Url {
     Url::parse(&base).expect("a valid scheme address")
 }
 
+/// The host a local target is served under: its own origin
+/// (`kolokol://t<16 hex>/`), derived from its folder, so two targets never
+/// share storage and a target keeps its storage from one run to the next.
+/// FNV-1a of the folder's path: stable across builds and Rust versions.
+pub fn target_host(folder: &Path) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in folder.to_string_lossy().bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("t{h:016x}")
+}
+
+/// Where a local target's pages are: `kolokol://<target host>/`. Windows'
+/// WebView2 serves custom schemes only as `http://<scheme>.localhost/`, one
+/// origin for every target there.
+pub fn target_base(scheme: &str, folder: &Path, windows: bool) -> Url {
+    if windows {
+        return scheme_base(scheme, true);
+    }
+    Url::parse(&format!("{scheme}://{}/", target_host(folder))).expect("a valid target address")
+}
+
+/// Is `url` one of Kolokol's own pages (ui/, served from the app's scheme)?
+/// The trusted windows (workbench, history) may go nowhere else: a page
+/// there would get their commands.
+pub fn is_app_page(url: &Url, windows: bool) -> bool {
+    let base = scheme_base("tauri", windows);
+    url.scheme() == base.scheme() && url.host_str() == base.host_str() && url.port() == base.port()
+}
+
 /// The CSP of every page served from a local target: its own files, images
 /// and media from http(s), Kolokol's IPC, nothing else. `unsafe-eval` stays
 /// for widgets' template engines (underscore's `_.template`); inline script
@@ -425,6 +456,23 @@ mod tests {
         assert_eq!(site.only, None);
         assert!(site.resolve("index.html").is_some());
         assert!(FileScope::of(Path::new("/x.html"), None).only.is_some(), "the root folder");
+    }
+
+    #[test]
+    fn every_target_folder_has_its_own_origin_and_trusted_windows_stay_home() {
+        let a = target_base("kolokol", Path::new("/home/u/widget-a"), false);
+        let b = target_base("kolokol", Path::new("/home/u/widget-b"), false);
+        assert_ne!(a.origin(), b.origin());
+        assert_eq!(a, target_base("kolokol", Path::new("/home/u/widget-a"), false), "stable");
+        assert_eq!(a.as_str(), "kolokol://t59162bd292b7f62c/", "FNV-1a, the same in every build");
+        assert_eq!(target_base("kolokol", Path::new("/x"), true).as_str(), "http://kolokol.localhost/");
+        for ok in ["tauri://localhost/workbench.html", "tauri://localhost/history.html?x=1"] {
+            assert!(is_app_page(&Url::parse(ok).unwrap(), false), "{ok}");
+        }
+        for bad in ["kolokol://localhost/__kolokol/host.html", "https://example.com/", "tauri://evil/", "file:///etc/passwd"] {
+            assert!(!is_app_page(&Url::parse(bad).unwrap(), false), "{bad}");
+        }
+        assert!(is_app_page(&Url::parse("http://tauri.localhost/workbench.html").unwrap(), true));
     }
 
     #[test]

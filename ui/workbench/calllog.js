@@ -684,7 +684,7 @@ $("calls-export").addEventListener("click", async (ev) => {
   const b = ev.currentTarget;
   b.disabled = true;
   try {
-    const path = await invoke("calllog_export", { path: null });
+    const path = await invoke("calllog_export");
     if (path) say(t("wbExported", { path: String(path) }));
   } catch (e) {
     say(t("wbFailed", { what: t("wbExport"), error: errText(e) }), true);
