@@ -17,6 +17,9 @@ import { construct, reloadWidget } from "./lifecycle.js";
 import { loadSaved, resetSettings, openSettings, closeSettings, saveSettings } from "./settings.js";
 import { callPhone, trigger } from "./actions.js";
 
+// For the benchmark: when the host's modules ran, when the widget's script was asked for.
+state.timing = { modules: performance.now(), script: null };
+
 try {
   state.previous = JSON.parse(sessionStorage.getItem("kolokol.previous") || "null");
   sessionStorage.removeItem("kolokol.previous");
@@ -128,6 +131,7 @@ function loadWidget() {
   require(["jquery", "underscore", "twigjs", "moment"], function () {
     Promise.all([i18nLoaded, host.sharedReady]).then(() => {
       renderTitle();
+      state.timing.script = performance.now();
       require(["script"], (Widget) => {
         setNow("", "");
         construct(Widget);
