@@ -63,13 +63,16 @@ fn main() {
                     "calllog_export",
                     "calllog_resend",
                     "profile_set",
+                    "crm_stubs",
+                    "crm_stub_set",
+                    "crm_stub_remove",
                 ])
                 .permissions_path_pattern("./src-tauri/permissions/app/**/*"),
         )
         .plugin(
             "notifications",
             tauri_build::InlinedPlugin::new()
-                .commands(&["notify", "notify_batch", "open_link", "dismiss", "mode"])
+                .commands(&["notify", "notify_batch", "open_link", "dismiss", "mode", "crm_post", "host_call"])
                 .default_permission(tauri_build::DefaultPermissionRule::AllowAllCommands),
         );
     tauri_build::try_build(attrs).expect("tauri-build failed");

@@ -483,7 +483,8 @@ async fn amocrm_style_widgets_run_without_edits() {
     app.wait_for("window.fx.results.add_call && fx.results.add_call.id && fx.results.add_error && fx.results.add_error.id").await;
     let posts = app.js("return __kolokolHost.posts;").await;
     assert_eq!(posts[0]["url"], "https://pbx.example.com/api/calls");
-    assert_eq!(posts[0]["outcome"], "error callback called");
+    let outcome = posts[0]["outcome"].as_str().unwrap_or_default();
+    assert!(outcome.starts_with("error callback called: no response is set for https://pbx.example.com/api/calls"), "{posts}");
     // The workbench's click to call fires the widget's phone action.
     app.js("document.getElementById('kolokol-call-number').value = '+7 999 000-11-22'; document.getElementById('kolokol-call-button').click(); return null;").await;
     app.wait_for("window.fx.results.dial_1 && fx.results.dial_1.id").await;
@@ -493,7 +494,31 @@ async fn amocrm_style_widgets_run_without_edits() {
     for m in ["add_call", "add_error", "show_notification"] {
         assert!(t["heard"].as_array().unwrap().contains(&json!(m)), "addNotificationCallback did not hear {m}: {t}");
     }
-    assert_eq!(logged(&app, &workspace, &bench, 3).await, accepted(&["add_call", "add_error", "show_notification"]));
+    app.wait_for("__kolokolHost.calls.every((c) => c.logged)").await;
+    let mut rows = logged(&app, &workspace, &bench, 5).await;
+    rows.sort();
+    let mut expected = accepted(&["add_call", "add_error", "show_notification"]);
+    expected.extend([("APP.sdk.setCallStatus".to_owned(), "recorded".to_owned()), ("crm_post".to_owned(), "failed".to_owned())]);
+    expected.sort();
+    assert_eq!(rows, expected);
+    // A response set in the workbench: crm_post answers it, the success callback runs.
+    app.client.switch_to_window(bench.clone()).await.unwrap();
+    app.js("document.getElementById('tab-profile').click(); document.getElementById('stub-url').value = 'https://pbx.example.com/api/calls';
+document.getElementById('stub-status').value = '200'; document.getElementById('stub-body').value = '{\"queued\": 1}';
+document.getElementById('stub-save').click(); return null;").await;
+    app.wait_for("document.querySelectorAll('#stubs-list li').length === 1").await;
+    let refused = invoke(&app, "crm_stub_set", json!({ "stub": { "url": "/x", "status": 99, "body": "" } })).await;
+    assert!(refused["error"].as_str().unwrap_or_default().starts_with("status:"), "{refused}");
+    let host = open_widget(&app, &workspace, &bench, &fixture("widget-telephony")).await;
+    no_errors(&host);
+    app.wait_for("window.fx.results.crm_post === 'ok'").await;
+    let rows = logged(&app, &workspace, &bench, 4).await;
+    assert!(rows.contains(&("crm_post".to_owned(), "answered".to_owned())), "{rows:?}");
+    app.client.switch_to_window(bench.clone()).await.unwrap();
+    let row = log_rows(&app, json!({ "method": "crm_post" })).await["rows"][0].clone();
+    assert_eq!(row["response"], "200 {\"queued\": 1}", "{row}");
+    assert!(row["payload"].as_str().unwrap().contains("\"extension\":\"101\""), "the request as sent: {row}");
+    app.client.switch_to_window(workspace.clone()).await.unwrap();
 
     // Settings: amoCRM's controls, modal and confirm, an onSave that answers with a Promise.
     let host = open_widget(&app, &workspace, &bench, &fixture("widget-settings")).await;

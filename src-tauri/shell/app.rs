@@ -187,6 +187,9 @@ pub fn run() {
             workbench::calllog_get,
             workbench::calllog_clear,
             workbench::calllog_export,
+            workbench::crm_stubs,
+            workbench::crm_stub_set,
+            workbench::crm_stub_remove,
             workbench::calllog_resend,
             workbench::profile_set,
         ])

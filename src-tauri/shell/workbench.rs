@@ -21,6 +21,7 @@ use crate::workbench::calllog::{CallLog, Entry, Filter, Page};
 use crate::workbench::manifest;
 use crate::workbench::profile::{Profile, ProfileStore};
 use crate::workbench::ratelimit::RateLimit;
+use crate::workbench::stubs::{Stub, Stubs};
 use crate::workbench::target::{self, Kind, Recent, RecentItem, Spec, Target};
 
 pub const WORKBENCH: &str = "workbench";
@@ -38,6 +39,8 @@ pub struct Workbench {
     pub link_limit: RateLimit,
     pub recent: Recent,
     pub profile: ProfileStore,
+    /// crm_post answers the author set (the Profile tab).
+    pub stubs: Stubs,
     current: Mutex<Current>,
     /// Bumped on every open and reload: cache-busting for the widget's files.
     version: AtomicU64,
@@ -64,6 +67,7 @@ impl Workbench {
             link_limit: RateLimit::new(3.0, 1.0),
             recent: Recent::load(data_dir),
             profile: ProfileStore::load(data_dir),
+            stubs: Stubs::default(),
             current: Mutex::default(),
             version: AtomicU64::new(1),
             log_changed: AtomicBool::new(false),
@@ -375,6 +379,12 @@ pub fn record(app: &AppHandle, calls: &[crate::workbench::calllog::Call<'_>]) {
     log_changed(app);
 }
 
+/// A call the widget host answered itself (crm_post, telephony), into the call log.
+pub fn record_host(app: &AppHandle, source: &Arc<str>, method: &str, payload: &str, outcome: &'static str, response: &str) {
+    wb(app).calls.record_host(source, method, payload, outcome, response, now_ms());
+    log_changed(app);
+}
+
 pub fn log_changed(app: &AppHandle) {
     if wb(app).log_changed.swap(true, Ordering::SeqCst) {
         return;
@@ -549,4 +559,21 @@ pub fn profile_set(app: AppHandle, state: State<'_, AppState>, profile: Profile)
         reload(&app);
     }
     Ok(saved)
+}
+
+#[tauri::command]
+pub fn crm_stubs(state: State<'_, AppState>) -> Vec<Stub> {
+    state.workbench.stubs.list()
+}
+
+#[tauri::command]
+pub fn crm_stub_set(state: State<'_, AppState>, stub: Stub) -> Result<Vec<Stub>, String> {
+    state.workbench.stubs.set(stub)?;
+    Ok(state.workbench.stubs.list())
+}
+
+#[tauri::command]
+pub fn crm_stub_remove(state: State<'_, AppState>, url: String) -> Vec<Stub> {
+    state.workbench.stubs.remove(&url);
+    state.workbench.stubs.list()
 }

@@ -8,4 +8,5 @@ pub mod calllog;
 pub mod manifest;
 pub mod profile;
 pub mod ratelimit;
+pub mod stubs;
 pub mod target;

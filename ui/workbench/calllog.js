@@ -126,6 +126,9 @@ function fmtDateTime(ms) {
 }
 
 function outcomeOf(row) {
+  // Calls the widget host answered itself: crm_post, the telephony calls.
+  if (row.outcome === "answered" || row.outcome === "recorded") return { cls: "ok", text: row.outcome };
+  if (row.outcome === "failed") return { cls: "bad", text: row.outcome };
   if (row.outcome === "refused") {
     const code = row.refusal?.code;
     return { cls: "bad", text: code ? `${t("wbRefused")} · ${code}` : t("wbRefused") };

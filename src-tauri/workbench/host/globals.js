@@ -63,12 +63,20 @@ function cardModel(profile) {
   };
 }
 
-// A telephony call amoCRM would act on: kept, shown, answered with nothing.
+// A telephony call amoCRM would act on: recorded in the page and in the
+// workbench's call log, answered with nothing.
 function telephony(name) {
   return function (...args) {
-    const entry = { method: name, args: clone(args) === undefined ? [] : clone(args), at: Date.now() };
+    const kept = clone(args);
+    const entry = { method: name, args: kept === undefined ? [] : kept, at: Date.now() };
     state.calls.push(entry);
-    console.info("[kolokol host] " + name + "(" + JSON.stringify(entry.args).slice(1, -1) + "): recorded (Kolokol has no telephony)");
+    const internals = window.__TAURI_INTERNALS__;
+    if (internals && typeof internals.invoke === "function") {
+      internals.invoke("plugin:notifications|host_call", { method: name, payload: JSON.stringify(entry.args) }).then(
+        () => (entry.logged = true),
+        (e) => addError(name, "not recorded: " + describe(e).message),
+      );
+    }
     return Promise.resolve(true);
   };
 }

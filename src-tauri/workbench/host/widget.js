@@ -154,33 +154,67 @@ export function makeBase() {
     },
     render,
     render_template: renderTemplate,
-    // A stand-in: amoCRM's server is not here. The call is kept (window.__kolokolHost.posts),
-    // the error callback gets a jqXHR-like failure, and without one the page says why.
+    // amoCRM sends it through its server. Kolokol answers it from Rust with
+    // the response the author set for the URL in the workbench (Profile tab),
+    // logged with the request; none set → the error callback, with the reason.
     crm_post(url, data, success, type, error) {
-      const err = notProvided(
-        "self.crm_post(" + JSON.stringify(String(url)) + ")",
-        "it goes through amoCRM's server; the error callback was called",
-      );
-      const post = { url: String(url), data: data === undefined ? null : data, type: type == null ? null : String(type), outcome: "" };
+      // The widget's callbacks: what they throw is the widget's error, shown.
+      const run = (name, fn, args) => {
+        if (typeof fn !== "function") return;
+        try {
+          fn.apply(null, args);
+        } catch (e) {
+          const d = describe(e);
+          addError("crm_post " + name + " callback", d.message, d.stack);
+        }
+      };
+      const post = { url: String(url), type: type == null ? null : String(type), outcome: "pending" };
       state.posts.push(post);
-      if (typeof error !== "function") {
-        post.outcome = "failed: no error callback";
-        addError("crm_post", err.message.replace("; the error callback was called", ""));
-      } else {
-        post.outcome = "error callback called";
-        console.warn("[kolokol host] " + err.message);
-        setTimeout(() => {
-          try {
-            error({ status: 0, statusText: err.message, responseText: "" }, "error", err.message);
-          } catch (e) {
-            const d = describe(e);
-            addError("crm_post error callback", d.message, d.stack);
-          }
-        }, 0);
+      let body;
+      try {
+        body = typeof data === "string" ? data : JSON.stringify(data === undefined ? null : data);
+      } catch (e) {
+        body = String(data);
       }
-      const p = Promise.reject(err);
-      p.catch(() => {});
-      return p;
+      const invoke = window.__TAURI_INTERNALS__ && window.__TAURI_INTERNALS__.invoke;
+      const call = typeof invoke === "function"
+        ? invoke.call(window.__TAURI_INTERNALS__, "plugin:notifications|crm_post", { url: post.url, data: body, kind: post.type })
+        : Promise.reject("Kolokol's bridge is not available in this page");
+      const answered = call.then(
+        (stub) => {
+          let parsed = stub.body;
+          if (post.type === "json" || post.type == null) {
+            try {
+              parsed = JSON.parse(stub.body);
+            } catch (_) {
+              parsed = stub.body;
+            }
+          }
+          const xhr = { status: stub.status, statusText: String(stub.status), responseText: stub.body, responseJSON: typeof parsed === "string" ? undefined : parsed };
+          if (stub.status >= 200 && stub.status < 300) {
+            post.outcome = "success callback called";
+            run("success", success, [parsed, "success", xhr]);
+            return parsed;
+          }
+          post.outcome = "error callback called: HTTP " + stub.status;
+          run("error", error, [xhr, "error", String(stub.status)]);
+          throw new Error("crm_post " + post.url + ": HTTP " + stub.status);
+        },
+        (reason) => {
+          const message = typeof reason === "string" ? reason : describe(reason).message;
+          const xhr = { status: 0, statusText: message, responseText: "" };
+          if (typeof error === "function") {
+            post.outcome = "error callback called: " + message;
+            run("error", error, [xhr, "error", message]);
+          } else {
+            post.outcome = "failed, no error callback: " + message;
+            addError("crm_post", "self.crm_post(" + JSON.stringify(post.url) + ") failed and the widget passed no error callback: " + message);
+          }
+          throw new Error(message);
+        },
+      );
+      answered.catch(() => {});
+      return answered;
     },
   };
 }
