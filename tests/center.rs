@@ -298,6 +298,11 @@ return null;"#)
     let history = wait_until_async(&app, workspace.clone()).await;
     app.client.switch_to_window(history).await.unwrap();
     app.wait_for("document.body.dataset.ready === 'true' && document.querySelectorAll('#history-list [data-seq]').length === 3").await;
+    // A trusted window goes to no page but Kolokol's own (it would get the history commands).
+    let own = app.js("return location.href;").await;
+    app.js("location.href = 'https://example.com/'; return null;").await;
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    assert_eq!(app.js("return location.href;").await, own, "the history window navigated away");
     let rows = app
         .js("return [...document.querySelectorAll('#history-list [data-seq]')].map((r) => ({ look: r.dataset.look, read: r.dataset.read, from: r.querySelector('[data-part=from]')?.textContent ?? null, duration: r.querySelector('[data-part=duration]')?.textContent ?? null }));")
         .await;

@@ -549,6 +549,8 @@ document.querySelector('.js-widget-save').click(); return null;").await;
     let r = &host["fx"]["results"];
     assert_eq!((r["masked"].as_str(), r["plugin_global"].as_bool(), r["digits"].as_str()), (Some("+7 (916) 123-45-67"), Some(true), Some("79161234567")), "{r}");
     assert_eq!(r["version"], "1.0.24");
+    assert_eq!((r["install"].as_str(), r["status_after"].as_str()), (Some("installed"), Some("error")), "{r}");
+    assert_eq!(r["params"], json!(["kk_kommo_style", "/widget", "string"]));
     assert_eq!(logged(&app, &workspace, &bench, 1).await, accepted(&["show_message"]));
 
     // Templates: text!, json!, render({href, base_path, load}) and render({ref}).
@@ -556,7 +558,7 @@ document.querySelector('.js-widget-save').click(); return null;").await;
     no_errors(&host);
     assert_eq!(host["lifecycle"], json!(RUN), "{host:#}");
     let r = &host["fx"]["results"];
-    assert_eq!((r["items"].as_u64(), r["button"].as_u64()), (Some(2), Some(1)), "{r}");
+    assert_eq!((r["items"].as_u64(), r["button"].as_u64(), r["registry"].as_bool()), (Some(2), Some(1), Some(true)), "{r}");
     assert_eq!(r["card"], "Последние заказы2060 RUB", "{r}");
     assert_eq!(logged(&app, &workspace, &bench, 1).await, accepted(&["add_error"]));
 
