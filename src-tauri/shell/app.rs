@@ -192,6 +192,9 @@ pub fn run() {
             workbench::calllog_get,
             workbench::calllog_clear,
             workbench::calllog_export,
+            workbench::crm_stubs,
+            workbench::crm_stub_set,
+            workbench::crm_stub_remove,
             workbench::calllog_resend,
             workbench::profile_set,
         ])
@@ -333,6 +336,7 @@ pub(crate) fn open_history_after(app: &AppHandle, after_seq: Option<i64>) {
     if let Err(e) = WebviewWindowBuilder::new(app, HISTORY, WebviewUrl::App("history.html".into()))
         .initialization_script(format!("window.__kolokolAfter = {after};"))
         .data_directory(webview_data(&app.state::<AppState>().data_dir))
+        .on_navigation(workbench::may_navigate_trusted)
         .title(format!("Kolokol — {title}"))
         .inner_size(900.0, 720.0)
         .build()

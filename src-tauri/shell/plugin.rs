@@ -16,6 +16,7 @@ use crate::core::links;
 use crate::core::router::{Accepted, Route};
 use crate::workbench::calllog::Call as Logged;
 use crate::workbench::ratelimit;
+use crate::workbench::stubs::{Stub, MAX_URL};
 
 /// Proves that an `open_link` comes from the init script (which sends it
 /// only for a trusted click on a popup), not from the page calling the IPC
@@ -35,7 +36,7 @@ static INIT_SCRIPT: LazyLock<String> = LazyLock::new(|| {
 pub fn init() -> TauriPlugin<Wry> {
     Builder::new("notifications")
         .js_init_script(INIT_SCRIPT.as_str())
-        .invoke_handler(tauri::generate_handler![notify, notify_batch, open_link, dismiss, mode])
+        .invoke_handler(tauri::generate_handler![notify, notify_batch, open_link, dismiss, mode, crm_post, host_call])
         .build()
 }
 
@@ -181,4 +182,47 @@ async fn dismiss(app: AppHandle, webview: Webview, state: State<'_, AppState>, i
 #[tauri::command]
 fn mode(state: State<'_, AppState>) -> serde_json::Value {
     serde_json::json!({ "kolokol_only": state.settings.get().kolokol_only })
+}
+
+/// The widget host's `self.crm_post(url, data, …)`: answered from the
+/// response the author set for `url` in the workbench, never sent anywhere
+/// (a page must not get a proxy to the network); no response set → `Err`,
+/// the widget's error callback. Logged with the request and the answer.
+#[tauri::command]
+async fn crm_post(app: AppHandle, webview: Webview, url: String, data: String, kind: Option<String>) -> Result<Stub, String> {
+    let source = page_of(&app, &webview);
+    let origin = links::origin_of(&source);
+    let wb = &app.state::<AppState>().workbench;
+    if wb.limit.take(&origin, 1, Instant::now()).allowed == 0 {
+        return Err(ratelimit::refusal().message);
+    }
+    let url: String = url.chars().take(MAX_URL).collect();
+    // The data as the widget gave it: JSON when it is, else the text.
+    let data = serde_json::from_str::<serde_json::Value>(&data).unwrap_or(serde_json::Value::String(data));
+    let payload = serde_json::json!({ "url": url, "data": data, "type": kind }).to_string();
+    let answer = wb.stubs.answer(&url);
+    let (outcome, response) = match &answer {
+        Ok(stub) => ("answered", format!("{} {}", stub.status, stub.body)),
+        Err(e) => ("failed", e.clone()),
+    };
+    workbench::record_host(&app, &source, "crm_post", &payload, outcome, &response);
+    answer
+}
+
+/// Telephony calls amoCRM acts on and Kolokol only records: in the call log,
+/// with the arguments as given.
+const HOST_CALLS: [&str; 3] = ["APP.sdk.setCallStatus", "APP.sdk.showCallHistory", "APP.widgets.notificationsPhone"];
+
+#[tauri::command]
+async fn host_call(app: AppHandle, webview: Webview, method: String, payload: String) -> Result<(), String> {
+    if !HOST_CALLS.contains(&method.as_str()) {
+        return Err(format!("method: {:?} is not one of {}", method.chars().take(80).collect::<String>(), HOST_CALLS.join(", ")));
+    }
+    let source = page_of(&app, &webview);
+    let origin = links::origin_of(&source);
+    if app.state::<AppState>().workbench.limit.take(&origin, 1, Instant::now()).allowed == 0 {
+        return Err(ratelimit::refusal().message);
+    }
+    workbench::record_host(&app, &source, &method, &payload, "recorded", "Kolokol has no telephony: recorded only");
+    Ok(())
 }
