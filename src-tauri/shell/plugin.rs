@@ -196,6 +196,9 @@ async fn crm_post(app: AppHandle, webview: Webview, url: String, data: String, k
     if wb.limit.take(&origin, 1, Instant::now()).allowed == 0 {
         return Err(ratelimit::refusal().message);
     }
+    if data.len() > MAX_HOST_DATA {
+        return Err(format!("data: {} bytes; at most {MAX_HOST_DATA}", data.len()));
+    }
     let url: String = url.chars().take(MAX_URL).collect();
     // The data as the widget gave it: JSON when it is, else the text.
     let data = serde_json::from_str::<serde_json::Value>(&data).unwrap_or(serde_json::Value::String(data));
@@ -211,12 +214,19 @@ async fn crm_post(app: AppHandle, webview: Webview, url: String, data: String, k
 
 /// Telephony calls amoCRM acts on and Kolokol only records: in the call log,
 /// with the arguments as given.
+/// What crm_post's data and a telephony call's arguments may weigh in the
+/// call log: the contract's payload limit.
+const MAX_HOST_DATA: usize = 64 * 1024;
+
 const HOST_CALLS: [&str; 3] = ["APP.sdk.setCallStatus", "APP.sdk.showCallHistory", "APP.widgets.notificationsPhone"];
 
 #[tauri::command]
 async fn host_call(app: AppHandle, webview: Webview, method: String, payload: String) -> Result<(), String> {
     if !HOST_CALLS.contains(&method.as_str()) {
         return Err(format!("method: {:?} is not one of {}", method.chars().take(80).collect::<String>(), HOST_CALLS.join(", ")));
+    }
+    if payload.len() > MAX_HOST_DATA {
+        return Err(format!("payload: {} bytes; at most {MAX_HOST_DATA}", payload.len()));
     }
     let source = page_of(&app, &webview);
     let origin = links::origin_of(&source);
