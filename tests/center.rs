@@ -381,6 +381,52 @@ async fn back_from_do_not_disturb_one_summary_opens_what_arrived() {
     app.stop().await;
 }
 
+/// The account's page: `new Notification(...)` is granted and becomes a
+/// toast in dunst, whose click reaches the page's `onclick`; another origin
+/// is denied and shows nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_notifications_of_the_account_become_toasts_and_others_are_denied() {
+    require_dunst();
+    let fx = support::Fixtures::serve();
+    let app = App::start_with_settings(json!({ "account_url": fx.origin }), &["open", &fx.url("plain.html")]).await;
+    dunst_history();
+    let before = dunst_history().len();
+    let v = app
+        .js(r#"const p = await Notification.requestPermission();
+const n = new Notification("Новая заявка", { body: "Иванов <b>Пётр</b>", tag: "lead-7" });
+window.webClicks = 0;
+n.onclick = () => window.webClicks++;
+const shown = await new Promise((r) => { n.onshow = () => r("show"); n.onerror = () => r("error"); setTimeout(() => r("timeout"), 5000); });
+return { p, now: Notification.permission, shown };"#)
+        .await;
+    assert_eq!(v, json!({ "p": "granted", "now": "granted", "shown": "show" }));
+    wait_until("the toast", || (displayed() == 1).then_some(()));
+    let out = Command::new("dunstctl").args(["action", "0"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    app.wait_for("window.webClicks === 1").await;
+    let all = dunst_history();
+    assert_eq!(all.len() - before, 1, "{all:#?}");
+    assert_eq!(dunst_field(&all[0], "summary"), "Новая заявка");
+    let body = dunst_field(&all[0], "body");
+    let host = fx.origin.trim_start_matches("http://");
+    assert!(body.contains("Иванов") && body.contains(host), "the text and where it came from: {body}");
+
+    // Another origin (the same server under another name) is denied.
+    let other = fx.url("plain.html").replace("127.0.0.1", "localhost");
+    app.js(&format!("location.href = {}; return null;", json!(other))).await;
+    app.wait_for("location.hostname === 'localhost' && document.readyState === 'complete'").await;
+    let v = app
+        .js(r#"const p = await Notification.requestPermission();
+const n = new Notification("spam", { body: "from elsewhere" });
+const shown = await new Promise((r) => { n.onshow = () => r("show"); n.onerror = () => r("error"); setTimeout(() => r("timeout"), 5000); });
+return { p, shown };"#)
+        .await;
+    assert_eq!(v, json!({ "p": "denied", "shown": "error" }));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(displayed(), 0, "nothing shown for another origin");
+    app.stop().await;
+}
+
 /// The handle of a window other than `not`, once there is one.
 async fn wait_until_async(app: &App, not: fantoccini::wd::WindowHandle) -> fantoccini::wd::WindowHandle {
     let deadline = Instant::now() + Duration::from_secs(20);

@@ -12,7 +12,7 @@ mod support;
 
 use kolokol_lib::core::api::{self, Method, Notification};
 use kolokol_lib::channels::history::Arrived;
-use kolokol_lib::channels::toast::{Delivery, Labels, ToastAction, ToastHealth, Toasts};
+use kolokol_lib::channels::toast::{Delivery, Labels, Opens, ToastAction, ToastHealth, Toasts};
 use serde_json::{json, Value};
 use url::Url;
 
@@ -221,8 +221,7 @@ fn clicking_a_call_reports_its_card_and_dismiss_closes_it() {
         ToastAction {
             notification_id: "c1".into(),
             action: "default".into(),
-            href: "https://example.amocrm.ru/leads/detail/7".into(),
-            history_after_seq: None,
+            opens: Opens::Link("https://example.amocrm.ru/leads/detail/7".into()),
         }
     );
 
@@ -254,8 +253,8 @@ fn the_missed_while_away_summary_is_one_toast_whose_click_opens_the_history() {
     assert_eq!(s.displayed(), 1, "the second summary replaces the first");
     s.dunstctl(&["action", "0"]);
     let a = actions.recv_timeout(Duration::from_secs(5)).expect("an action report");
-    assert_eq!(a.history_after_seq, Some(41), "{a:?}");
-    assert_eq!((a.notification_id.as_str(), a.href.as_str()), (kolokol_lib::channels::toast::AWAY_ID, ""));
+    assert_eq!(a.opens, Opens::History { after_seq: 41 }, "{a:?}");
+    assert_eq!(a.notification_id, kolokol_lib::channels::toast::AWAY_ID);
     let all = s.all_toasts();
     assert_eq!(all.len(), 1, "nothing was shown for an empty period: {all:?}");
     assert_eq!(all[0].summary, "Missed calls: 4, errors: 12");

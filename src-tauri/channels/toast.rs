@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::core::api::{now_ms, Method, Notification};
 use crate::channels::history::Arrived;
 use crate::core::links;
+use crate::core::webnotify::WebNotification;
 
 /// Windows AppUserModelID and macOS bundle id (tauri.conf.json `identifier`).
 pub const APP_ID: &str = crate::core::datadir::IDENTIFIER;
@@ -44,6 +45,7 @@ pub struct Labels {
     pub error: String,
     pub new_calls: String,
     pub new_errors: String,
+    pub new_notifications: String,
     /// "Missed while away": `{n}` calls, `{n}` errors, and the body.
     pub missed_calls: String,
     pub missed_errors: String,
@@ -68,6 +70,7 @@ impl Labels {
             error: "Error".into(),
             new_calls: "{n} new calls".into(),
             new_errors: "{n} new errors".into(),
+            new_notifications: "{n} new notifications".into(),
             missed_calls: "Missed calls: {n}".into(),
             missed_errors: "errors: {n}".into(),
             missed_body: "While you were away. Click to see them in the history.".into(),
@@ -83,6 +86,7 @@ impl Labels {
             error: "Ошибка".into(),
             new_calls: "Новых звонков: {n}".into(),
             new_errors: "Новых ошибок: {n}".into(),
+            new_notifications: "Новых уведомлений: {n}".into(),
             missed_calls: "Пропущено звонков: {n}".into(),
             missed_errors: "ошибок: {n}".into(),
             missed_body: "Пока вас не было. Нажмите, чтобы открыть их в истории.".into(),
@@ -109,22 +113,30 @@ impl Labels {
         let template = match kind {
             Kind::Call => &self.new_calls,
             Kind::Error => &self.new_errors,
+            Kind::Web => &self.new_notifications,
         };
         template.replace("{n}", &n.to_string())
     }
 }
 
-/// A click on a toast, for the app to open `href` (always absolute http/https),
-/// or, for the "missed while away" summary, the history from a row on.
+/// A click on a toast and what it opens.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ToastAction {
     pub notification_id: String,
     /// `default` (the body), `card` or `recording`.
     pub action: String,
-    /// Empty when `history_after_seq` is set.
-    pub href: String,
-    /// Open the history with the rows written after this seq.
-    pub history_after_seq: Option<i64>,
+    pub opens: Opens,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Opens {
+    /// An absolute http(s) address, in the user's browser.
+    Link(String),
+    /// The history window on the rows written after this seq ("missed while away").
+    History { after_seq: i64 },
+    /// The workspace page of this origin, which made the Web Notification.
+    Page { source: String },
 }
 
 /// The notification id the "missed while away" summary reports its click under.
@@ -178,6 +190,7 @@ pub struct Toasts {
 
 enum Cmd {
     Show(Box<Notification>),
+    Web(Box<WebNotification>, String),
     Dismiss(String),
     Away(Arrived, i64),
 }
@@ -189,7 +202,7 @@ struct Shared {
     on_action: OnAction,
     delivery_hook: Mutex<Option<DeliveryHook>>,
     /// Notifications per kind that found the queue full; the worker folds them in.
-    overflow: [AtomicU64; 2],
+    overflow: [AtomicU64; KINDS],
     /// Server calls given up on and still running.
     stuck: Arc<AtomicUsize>,
     next_gen: AtomicU64,
@@ -220,14 +233,14 @@ impl Toasts {
             registry: Mutex::new(Registry::default()),
             on_action: Box::new(on_action),
             delivery_hook: Mutex::new(None),
-            overflow: [AtomicU64::new(0), AtomicU64::new(0)],
+            overflow: [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)],
             stuck: Arc::new(AtomicUsize::new(0)),
             next_gen: AtomicU64::new(1),
         });
         let worker = Worker {
             shared: shared.clone(),
             coalescer: Coalescer::default(),
-            summary_ids: [None, None],
+            summary_ids: [None; KINDS],
             away_id: None,
             body_markup: true,
         };
@@ -249,6 +262,14 @@ impl Toasts {
                 self.shared.delivered(&n.id, Delivery::QueueFull);
             }
             Err(TrySendError::Disconnected(_)) => lock(&self.shared.health).failed += 1,
+        }
+    }
+
+    /// A page's Web Notification, `id` its Kolokol id. Never blocks; a full
+    /// queue is counted and summarised like the center's.
+    pub fn web(&self, n: WebNotification, id: String) {
+        if let Err(TrySendError::Full(_)) = self.tx.try_send(Cmd::Web(Box::new(n), id)) {
+            self.shared.overflow[Kind::Web as usize].fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -314,9 +335,15 @@ pub fn app_id_key() -> String {
 pub enum Kind {
     Call = 0,
     Error = 1,
+    /// A page's Web Notification (`new Notification(...)`).
+    Web = 2,
 }
 
+const KINDS: usize = 3;
+
 impl Kind {
+    const ALL: [Kind; KINDS] = [Kind::Call, Kind::Error, Kind::Web];
+
     fn of(m: Method) -> Option<Kind> {
         match m {
             Method::AddCall => Some(Kind::Call),
@@ -344,7 +371,7 @@ pub struct Summary {
 
 #[derive(Default)]
 pub struct Coalescer {
-    kinds: [KindState; 2],
+    kinds: [KindState; KINDS],
 }
 
 #[derive(Default)]
@@ -389,7 +416,7 @@ impl Coalescer {
     /// The summaries to show now.
     pub fn due(&mut self, now: Instant) -> Vec<Summary> {
         let mut out = Vec::new();
-        for kind in [Kind::Call, Kind::Error] {
+        for kind in Kind::ALL {
             let k = &mut self.kinds[kind as usize];
             if k.pending > 0 && k.last_toast.is_none_or(|t| now.duration_since(t) >= SUMMARY_EVERY) {
                 k.burst_total += k.pending;
@@ -436,6 +463,8 @@ struct Targets {
     default: Option<String>,
     card: Option<String>,
     recording: Option<String>,
+    /// A Web Notification's click goes back to its page.
+    page: Option<String>,
 }
 
 impl Targets {
@@ -446,6 +475,13 @@ impl Targets {
             "recording" => self.recording.as_deref(),
             _ => None,
         }
+    }
+
+    fn opens(&self, action: &str) -> Option<Opens> {
+        if let (Some(source), "default") = (&self.page, action) {
+            return Some(Opens::Page { source: source.clone() });
+        }
+        self.href(action).and_then(openable).map(|h| Opens::Link(h.to_owned()))
     }
 }
 
@@ -487,7 +523,8 @@ fn content(n: &Notification, kind: Kind, labels: &Labels) -> Content {
             }
             (header.unwrap_or_else(|| labels.incoming_call.clone()), [parties, text])
         }
-        Kind::Error => {
+        // A center notification is never Web (see Kind::of).
+        Kind::Error | Kind::Web => {
             if click.is_some() {
                 actions.push(("default", labels.open.clone()));
             }
@@ -590,7 +627,7 @@ struct Worker {
     shared: Arc<Shared>,
     coalescer: Coalescer,
     /// Server ids of the current summary toasts, replaced by the next summary.
-    summary_ids: [Option<u32>; 2],
+    summary_ids: [Option<u32>; KINDS],
     /// Server id of the last "missed while away" summary, replaced by the next.
     away_id: Option<u32>,
     body_markup: bool,
@@ -608,6 +645,7 @@ impl Worker {
                 .map_or(Duration::from_secs(3600), |t| t.saturating_duration_since(Instant::now()));
             match rx.recv_timeout(wait) {
                 Ok(Cmd::Show(n)) => self.show(&n),
+                Ok(Cmd::Web(n, id)) => self.show_web(&n, &id),
                 Ok(Cmd::Dismiss(key)) => self.dismiss(&key),
                 Ok(Cmd::Away(arrived, after_seq)) => self.away(arrived, after_seq),
                 Err(RecvTimeoutError::Timeout) => {}
@@ -615,7 +653,7 @@ impl Worker {
             }
             let now = Instant::now();
             let mut overflowed = 0;
-            for kind in [Kind::Call, Kind::Error] {
+            for kind in Kind::ALL {
                 let n = self.shared.overflow[kind as usize].swap(0, Ordering::Relaxed);
                 if n > 0 {
                     self.coalescer.fold(kind, n, now);
@@ -677,7 +715,29 @@ impl Worker {
         };
         lock(&self.shared.health).shown += 1;
         self.shared.delivered(&n.id, Delivery::Sent(sent.at));
-        self.watch(n, c.targets, sent);
+        self.watch(&n.source, &n.id, n.tag.as_deref(), c.targets, sent);
+    }
+
+    fn show_web(&mut self, n: &WebNotification, id: &str) {
+        let replaces = n.tag.as_ref().and_then(|t| lock(&self.shared.registry).keys.get(&key(&n.source, t)).copied());
+        if replaces.is_none() && !self.coalescer.offer(Kind::Web, Instant::now()) {
+            lock(&self.shared.health).coalesced += 1;
+            return;
+        }
+        let labels = lock(&self.shared.labels).clone();
+        // The page's address under its text: the agent sees who is talking.
+        let from = n.source.split_once("://").map_or(n.source.as_str(), |(_, h)| h);
+        let body = if n.body.is_empty() { from.to_owned() } else { format!("{}\n{from}", n.body) };
+        let c = Content {
+            kind: Kind::Web,
+            summary: if n.title.is_empty() { labels.open.clone() } else { n.title.clone() },
+            body,
+            actions: vec![("default", labels.open.clone())],
+            targets: Targets { page: Some(n.source.clone()), ..Targets::default() },
+        };
+        let Some(sent) = self.send(&c, replaces) else { return };
+        lock(&self.shared.health).shown += 1;
+        self.watch(&n.source, id, n.tag.as_deref(), c.targets, sent);
     }
 
     fn summary(&mut self, s: Summary) {
@@ -715,8 +775,7 @@ impl Worker {
                 (shared.on_action)(ToastAction {
                     notification_id: AWAY_ID.into(),
                     action: action.into(),
-                    href: String::new(),
-                    history_after_seq: Some(after_seq),
+                    opens: Opens::History { after_seq },
                 });
             }
         });
@@ -750,7 +809,7 @@ impl Worker {
     }
 
     /// Registers a shown toast and, when it has actions, watches for clicks.
-    fn watch(&mut self, n: &Notification, targets: Targets, sent: os::Sent) {
+    fn watch(&mut self, source: &str, id: &str, tag: Option<&str>, targets: Targets, sent: os::Sent) {
         let server_id = sent.server_id;
         let generation = self.shared.next_gen.fetch_add(1, Ordering::Relaxed);
         let mut reg = lock(&self.shared.registry);
@@ -759,7 +818,7 @@ impl Worker {
             tracing::warn!("{MAX_WATCHED} toasts open; this one can be neither clicked through nor dismissed");
             return;
         }
-        for k in [Some(&n.id), n.tag.as_ref()].into_iter().flatten().map(|k| key(&n.source, k)) {
+        for k in [Some(id), tag].into_iter().flatten().map(|k| key(source, k)) {
             if !keys.contains(&k) {
                 keys.push(k);
             }
@@ -777,18 +836,13 @@ impl Worker {
                 }
             };
             let Some(live) = live else { return };
-            if let Some(href) = live.targets.href(action).and_then(openable) {
-                (shared.on_action)(ToastAction {
-                    notification_id: live.notification_id.clone(),
-                    action: action.to_owned(),
-                    href: href.to_owned(),
-                    history_after_seq: None,
-                });
+            if let Some(opens) = live.targets.opens(action) {
+                (shared.on_action)(ToastAction { notification_id: live.notification_id.clone(), action: action.to_owned(), opens });
             }
         });
         reg.live.insert(
             server_id,
-            Live { generation, notification_id: n.id.clone(), keys, targets, closer },
+            Live { generation, notification_id: id.to_owned(), keys, targets, closer },
         );
     }
 
@@ -870,6 +924,9 @@ mod os {
             }
             Kind::Error => {
                 n.urgency(Urgency::Normal).hint(Hint::Category("im.error".into()));
+            }
+            Kind::Web => {
+                n.urgency(Urgency::Normal).hint(Hint::Category("im.received".into()));
             }
         }
         for (key, label) in &c.actions {
@@ -969,7 +1026,7 @@ mod os {
             n.app_id(super::APP_ID);
             n.urgency(match c.kind {
                 Kind::Call => notify_rust::Urgency::Critical,
-                Kind::Error => notify_rust::Urgency::Normal,
+                Kind::Error | Kind::Web => notify_rust::Urgency::Normal,
             });
         }
         if c.kind == Kind::Call {
@@ -1121,7 +1178,7 @@ mod tests {
         for bad in ["javascript:alert(1)", "data:text/html,x", "file:///etc/passwd", "/contacts/detail/1", "https://", "mailto:a@b.org", "ftp://x.org/"] {
             assert_eq!(openable(bad), None, "{bad}");
         }
-        let t = Targets { default: Some("https://a.org/".into()), card: None, recording: Some("https://b.org/".into()) };
+        let t = Targets { default: Some("https://a.org/".into()), card: None, recording: Some("https://b.org/".into()), page: None };
         assert_eq!(t.href("default"), Some("https://a.org/"));
         assert_eq!(t.href("recording"), Some("https://b.org/"));
         assert_eq!(t.href("__closed"), None);

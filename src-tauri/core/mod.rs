@@ -9,3 +9,4 @@ pub mod links;
 pub mod quota;
 pub mod router;
 pub mod settings;
+pub mod webnotify;

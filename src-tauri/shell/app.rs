@@ -74,9 +74,10 @@ pub fn run() {
     let toasts = toast::Toasts::start(toast::Labels::for_lang(lang), |action| {
         // Opened through the app handle once it exists (see setup).
         if let Some(app) = APP.get() {
-            match action.history_after_seq {
-                Some(seq) => open_history_after(app, Some(seq)),
-                None => open_external(app, &action.href),
+            match &action.opens {
+                toast::Opens::Link(href) => open_external(app, href),
+                toast::Opens::History { after_seq } => open_history_after(app, Some(*after_seq)),
+                toast::Opens::Page { source } => super::webnotify::clicked(app, source, &action.notification_id),
             }
         }
     });

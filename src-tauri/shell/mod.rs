@@ -8,6 +8,7 @@ mod newwindow;
 mod plugin;
 mod state;
 mod tray;
+mod webnotify;
 mod workbench;
 
 pub use app::run;

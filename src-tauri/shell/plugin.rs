@@ -12,7 +12,7 @@ use tauri::{AppHandle, Manager, State, Webview, Wry};
 use super::state::AppState;
 use super::workbench;
 use crate::core::api::Refusal;
-use crate::core::links;
+use crate::core::{links, webnotify};
 use crate::core::router::{Accepted, Route};
 use crate::workbench::calllog::Call as Logged;
 use crate::workbench::ratelimit;
@@ -36,7 +36,7 @@ static INIT_SCRIPT: LazyLock<String> = LazyLock::new(|| {
 pub fn init() -> TauriPlugin<Wry> {
     Builder::new("notifications")
         .js_init_script(INIT_SCRIPT.as_str())
-        .invoke_handler(tauri::generate_handler![notify, notify_batch, open_link, dismiss, mode, crm_post, host_call])
+        .invoke_handler(tauri::generate_handler![notify, notify_batch, open_link, dismiss, mode, crm_post, host_call, web_permission, web_notify])
         .build()
 }
 
@@ -214,6 +214,44 @@ async fn crm_post(app: AppHandle, webview: Webview, url: String, data: String, k
 
 /// Telephony calls amoCRM acts on and Kolokol only records: in the call log,
 /// with the arguments as given.
+/// `Notification.permission` for this page: "granted" on the account's origin only.
+#[tauri::command]
+async fn web_permission(app: AppHandle, webview: Webview) -> &'static str {
+    let page = page_of(&app, &webview);
+    webnotify::permission(&page, app.state::<AppState>().settings.account().as_ref())
+}
+
+/// `new Notification(title, {body, tag})`: a toast for the account's pages
+/// (rate-limited with the page's other calls, held back by do-not-disturb),
+/// in the call log either way. Answers the toast's id, or why not.
+#[tauri::command]
+async fn web_notify(app: AppHandle, webview: Webview, title: String, body: String, tag: String) -> Result<String, String> {
+    let page = page_of(&app, &webview);
+    let state = app.state::<AppState>();
+    let payload = serde_json::json!({ "title": title.chars().take(200).collect::<String>(), "body": body.chars().take(200).collect::<String>(), "tag": tag.chars().take(200).collect::<String>() }).to_string();
+    let checked = webnotify::check(&page, state.settings.account().as_ref(), &title, &body, &tag).and_then(|n| {
+        if state.workbench.limit.take(&n.source, 1, Instant::now()).allowed == 0 {
+            return Err(ratelimit::refusal().message);
+        }
+        Ok(n)
+    });
+    let n = match checked {
+        Ok(n) => n,
+        Err(e) => {
+            workbench::record_host(&app, &page, "Notification", &payload, "refused", &e);
+            return Err(e);
+        }
+    };
+    let id = uuid::Uuid::now_v7().to_string();
+    if state.settings.get().do_not_disturb {
+        workbench::record_host(&app, &page, "Notification", &payload, "held", "do-not-disturb: no toast");
+    } else {
+        state.toasts.web(n, id.clone());
+        workbench::record_host(&app, &page, "Notification", &payload, "toast", "shown as a toast");
+    }
+    Ok(id)
+}
+
 /// What crm_post's data and a telephony call's arguments may weigh in the
 /// call log: the contract's payload limit.
 const MAX_HOST_DATA: usize = 64 * 1024;

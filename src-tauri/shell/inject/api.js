@@ -305,3 +305,93 @@ for (const name of ["APP", "AMOCRM"]) {
     attach(window[name]);
   }
 }
+
+// The page's Web Notifications become Kolokol toasts: granted to the amoCRM
+// account's own pages, denied to every other origin (the app decides; the
+// permission is asked once per page load). WebKitGTK's own would show nothing.
+(function webNotifications() {
+  if (!invoke) return;
+  let permission = "default";
+  const ready = invoke("plugin:notifications|web_permission").then(
+    (p) => (permission = p === "granted" ? "granted" : "denied"),
+    () => (permission = "denied"),
+  );
+  const live = new Map(); // Kolokol id -> Notification, until closed
+
+  function fire(target, type) {
+    try {
+      const handler = target["on" + type];
+      const ev = new Event(type);
+      if (typeof handler === "function") handler.call(target, ev);
+      target.dispatchEvent(ev);
+    } catch (e) {
+      console.error("[Notification] a handler threw", e);
+    }
+  }
+
+  class Notification extends EventTarget {
+    constructor(title, options) {
+      super();
+      const o = options && typeof options === "object" ? options : {};
+      const text = (v) => (v === undefined || v === null ? "" : String(v));
+      Object.defineProperties(this, {
+        title: { value: text(title), enumerable: true },
+        body: { value: text(o.body), enumerable: true },
+        tag: { value: text(o.tag), enumerable: true },
+        icon: { value: text(o.icon), enumerable: true },
+        data: { value: o.data === undefined ? null : o.data, enumerable: true },
+      });
+      this.onclick = this.onshow = this.onerror = this.onclose = null;
+      this._id = null;
+      this._closed = false;
+      ready
+        .then(() => invoke("plugin:notifications|web_notify", { title: this.title, body: this.body, tag: this.tag }))
+        .then(
+          (id) => {
+            this._id = id;
+            live.set(id, this);
+            if (!this._closed) fire(this, "show");
+          },
+          (e) => {
+            warn(`Notification not shown: ${e}`);
+            fire(this, "error");
+          },
+        );
+    }
+    close() {
+      if (this._closed) return;
+      this._closed = true;
+      if (this._id) live.delete(this._id);
+      // Its toast goes as a dismissed call's would: by tag, else by id.
+      const key = this.tag || this._id;
+      if (key) invoke("plugin:notifications|dismiss", { idOrTag: key }).catch(() => {});
+      fire(this, "close");
+    }
+    static get permission() {
+      return permission;
+    }
+    static requestPermission(callback) {
+      return ready.then(() => {
+        if (typeof callback === "function") {
+          try {
+            callback(permission);
+          } catch (_) {}
+        }
+        return permission;
+      });
+    }
+    static get maxActions() {
+      return 0;
+    }
+  }
+
+  window.addEventListener("kolokol:notificationclick", (ev) => {
+    const n = live.get(ev && ev.detail);
+    if (n) fire(n, "click");
+  });
+  try {
+    Object.defineProperty(window, "Notification", { value: Notification, writable: true, configurable: true, enumerable: false });
+  } catch (e) {
+    warn("window.Notification could not be replaced; this page's notifications will not reach the desktop", e);
+  }
+})();
