@@ -11,7 +11,8 @@ cd "$(dirname "$0")"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kolokol-target}"
 
 BUILD_PACKAGES=(build-essential pkg-config file curl ca-certificates libssl-dev
-  libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev patchelf)
+  libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev patchelf
+  hunspell-ru hunspell-en-us)
 # A real webview under a virtual display, its WebDriver, a D-Bus session, and a
 # notification server (dunst) for the toast tests; busctl (systemd) reads the tray;
 # useradd (passwd) and python3 play the second local user of tests/control.rs;

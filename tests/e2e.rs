@@ -658,3 +658,72 @@ return results;")
     assert!(href.starts_with("kolokol://t") && href.ends_with("/page/plain.html"), "the workspace navigated: {href}");
     app.stop().await;
 }
+
+/// Browser keys in the workspace: Ctrl +/−/0 zoom, remembered per origin
+/// across reloads and restarts; Alt+←/→ back and forward; F5 reloads; Ctrl+F
+/// finds text in the page. A page cannot trigger them by script.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_keys_zoom_per_origin_navigate_and_find() {
+    const CTRL: &str = "\u{E009}";
+    const ALT: &str = "\u{E00A}";
+    let fx = Fixtures::serve();
+    let app = App::start(&["open", &fx.url("plain.html")]).await;
+    app.wait_for("document.readyState === 'complete'").await;
+    let width = || async { app.js("return window.innerWidth;").await.as_f64().unwrap() };
+    let w0 = width().await;
+    app.chord(Some(CTRL), "=").await;
+    app.chord(Some(CTRL), "=").await;
+    // 1.25: the CSS viewport shrinks by that factor.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while (width().await - w0 / 1.25).abs() > 2.0 {
+        assert!(std::time::Instant::now() < deadline, "zoom in: width {} for {w0}", width().await);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let saved = std::fs::read_to_string(app.data_dir.path().join("zoom.json")).unwrap();
+    assert!(saved.contains(&fx.origin) && saved.contains("1.25"), "{saved}");
+    // A script cannot zoom, print or reload through Kolokol.
+    let r = app.js("try { await window.__TAURI_INTERNALS__.invoke('plugin:notifications|browse', { action: 'print', key: 'guess' }); return 'done'; } catch (e) { return String(e); }").await;
+    assert!(r.as_str().unwrap_or_default().contains("key:"), "{r}");
+    // F5 reloads; the zoom stays with the origin.
+    app.js("window.marker = 1; return null;").await;
+    app.chord(None, "\u{E035}").await;
+    app.wait_for("window.marker === undefined && document.readyState === 'complete'").await;
+    assert!((width().await - w0 / 1.25).abs() <= 2.0, "zoom kept after reload: {} for {w0}", width().await);
+    // Another origin has its own zoom (none).
+    let other = fx.url("plain.html").replace("127.0.0.1", "localhost");
+    app.js(&format!("location.href = {}; return null;", json!(other))).await;
+    app.wait_for("location.hostname === 'localhost' && document.readyState === 'complete'").await;
+    assert!((width().await - w0).abs() <= 2.0, "the other origin is at 100%: {}", width().await);
+    // Alt+← goes back, Alt+→ forward.
+    app.chord(Some(ALT), "\u{E012}").await;
+    app.wait_for("location.hostname === '127.0.0.1' && document.readyState === 'complete'").await;
+    app.chord(Some(ALT), "\u{E014}").await;
+    app.wait_for("location.hostname === 'localhost' && document.readyState === 'complete'").await;
+    // Ctrl+F: the find bar, and the text found and selected.
+    app.chord(Some(CTRL), "f").await;
+    app.wait_for("!!document.querySelector('kolokol-overlay')?.shadowRoot?.querySelector('[data-part=find]:not([hidden])')").await;
+    for c in "content".chars() {
+        app.chord(None, &c.to_string()).await;
+    }
+    app.wait_for("document.querySelector('kolokol-overlay').shadowRoot.querySelector('[data-part=find-state]').textContent === '1/1' && CSS.highlights.get('kolokol-find').size === 1").await;
+    // Spell checking in both languages, on the shared web context.
+    let log = std::fs::read_to_string(app.data_dir.path().join("driver.log")).unwrap_or_default();
+    let line = log.lines().find(|l| l.contains("spell checking on")).unwrap_or_else(|| panic!("no spell-checking line in the log"));
+    assert!(line.contains("ru_RU") && line.contains("en_US"), "{line}");
+    let dir = app.stop_keeping_data().await;
+    // Restarted on the same data folder: the first origin opens zoomed.
+    let app = App::start_in(dir, &["open", &fx.url("plain.html")], &[]).await;
+    app.wait_for("document.readyState === 'complete'").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while (app.js("return window.innerWidth;").await.as_f64().unwrap() - w0 / 1.25).abs() > 2.0 {
+        assert!(std::time::Instant::now() < deadline, "zoom remembered across a restart");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    app.chord(Some(CTRL), "0").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while (app.js("return window.innerWidth;").await.as_f64().unwrap() - w0).abs() > 2.0 {
+        assert!(std::time::Instant::now() < deadline, "Ctrl+0 resets");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    app.stop().await;
+}

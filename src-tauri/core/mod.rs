@@ -10,3 +10,4 @@ pub mod quota;
 pub mod router;
 pub mod settings;
 pub mod webnotify;
+pub mod zoom;

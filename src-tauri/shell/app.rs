@@ -119,6 +119,7 @@ pub fn run() {
         control: std::sync::OnceLock::new(),
         away: std::sync::Mutex::default(),
         lock_watch: std::sync::OnceLock::new(),
+        zoom: crate::core::zoom::ZoomStore::load(&data_dir),
     };
     // What to open: resolved against this folder now; a bad one is refused before anything starts.
     let open = match &args.open {
@@ -239,6 +240,8 @@ pub fn run() {
         .on_page_load(|webview, payload| {
             if payload.event() == tauri::webview::PageLoadEvent::Started {
                 webview.state::<AppState>().workbench.page_started(webview.label(), payload.url());
+                super::browse::restore_zoom(webview, payload.url());
+                super::browse::spell_check(webview);
             }
             if payload.event() == tauri::webview::PageLoadEvent::Finished {
                 let state = webview.state::<AppState>();

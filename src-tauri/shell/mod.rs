@@ -3,6 +3,7 @@
 
 mod app;
 mod away;
+mod browse;
 mod commands;
 mod newwindow;
 mod plugin;

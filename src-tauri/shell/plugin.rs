@@ -36,7 +36,7 @@ static INIT_SCRIPT: LazyLock<String> = LazyLock::new(|| {
 pub fn init() -> TauriPlugin<Wry> {
     Builder::new("notifications")
         .js_init_script(INIT_SCRIPT.as_str())
-        .invoke_handler(tauri::generate_handler![notify, notify_batch, open_link, dismiss, mode, crm_post, host_call, web_permission, web_notify])
+        .invoke_handler(tauri::generate_handler![notify, notify_batch, open_link, dismiss, mode, crm_post, host_call, web_permission, web_notify, browse])
         .build()
 }
 
@@ -214,6 +214,16 @@ async fn crm_post(app: AppHandle, webview: Webview, url: String, data: String, k
 
 /// Telephony calls amoCRM acts on and Kolokol only records: in the call log,
 /// with the arguments as given.
+/// A browser key the init script saw pressed (zoom, reload, print); the key
+/// proves it came from there, not from the page.
+#[tauri::command]
+async fn browse(webview: Webview, action: String, key: Option<String>) -> Result<serde_json::Value, String> {
+    if key.as_deref() != Some(GESTURE_KEY.as_str()) {
+        return Err("key: browser actions come from the keyboard only".into());
+    }
+    super::browse::act(&webview, &action)
+}
+
 /// `Notification.permission` for this page: "granted" on the account's origin only.
 #[tauri::command]
 async fn web_permission(app: AppHandle, webview: Webview) -> &'static str {

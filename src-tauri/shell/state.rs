@@ -32,6 +32,8 @@ pub struct AppState {
     pub(super) away: std::sync::Mutex<crate::core::away::Away>,
     /// What the session lock is followed through, or why it is not.
     pub(super) lock_watch: std::sync::OnceLock<Result<String, String>>,
+    /// Page zoom per origin (`zoom.json`).
+    pub(super) zoom: crate::core::zoom::ZoomStore,
 }
 
 impl AppState {

@@ -395,3 +395,38 @@ for (const name of ["APP", "AMOCRM"]) {
     warn("window.Notification could not be replaced; this page's notifications will not reach the desktop", e);
   }
 })();
+
+// What an agent expects of a browser window: zoom (remembered per origin),
+// back, forward, reload, print and find, from the keyboard. Only real key
+// presses count (isTrusted), and the app checks the init script's key, so a
+// page cannot print or reload on its own through this.
+(function browserKeys() {
+  if (window.top !== window) return;
+  const KEYS = [
+    [(e) => (e.ctrlKey || e.metaKey) && !e.altKey && (e.key === "=" || e.key === "+"), "zoom_in"],
+    [(e) => (e.ctrlKey || e.metaKey) && !e.altKey && (e.key === "-" || e.key === "_"), "zoom_out"],
+    [(e) => (e.ctrlKey || e.metaKey) && !e.altKey && e.key === "0", "zoom_reset"],
+    [(e) => e.altKey && !e.ctrlKey && e.key === "ArrowLeft", "back"],
+    [(e) => e.altKey && !e.ctrlKey && e.key === "ArrowRight", "forward"],
+    [(e) => e.key === "F5" || ((e.ctrlKey || e.metaKey) && !e.altKey && (e.key === "r" || e.key === "R")), "reload"],
+    [(e) => (e.ctrlKey || e.metaKey) && !e.altKey && (e.key === "p" || e.key === "P"), "print"],
+    [(e) => (e.ctrlKey || e.metaKey) && !e.altKey && (e.key === "f" || e.key === "F"), "find"],
+  ];
+  window.addEventListener(
+    "keydown",
+    (e) => {
+      if (!e.isTrusted) return;
+      const hit = KEYS.find(([test]) => test(e));
+      if (!hit) return;
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      const action = hit[1];
+      if (action === "find") return overlay.find();
+      if (action === "back") return history.back();
+      if (action === "forward") return history.forward();
+      if (!invoke) return;
+      invoke("plugin:notifications|browse", { action, key: GESTURE_KEY }).catch((err) => warn(`${action}: ${err}`));
+    },
+    true,
+  );
+})();
