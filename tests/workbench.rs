@@ -686,3 +686,31 @@ async fn local_targets_are_contained() {
     }
     app.stop().await;
 }
+
+/// The page's own implementation rejecting after the call (its server down):
+/// Kolokol's answer stands and the call log has a line for the failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_implementation_rejecting_later_is_logged() {
+    let app = App::start(&["open", fixture("own-rejects.html").to_str().unwrap()]).await;
+    let (workspace, bench) = windows(&app).await;
+    app.client.switch_to_window(workspace).await.unwrap();
+    app.wait_for("!!window.outcome").await;
+    let outcome = app.js("return await window.outcome;").await;
+    assert_eq!(outcome, json!("kolokol answered string"));
+    app.client.switch_to_window(bench).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let rows = log_rows(&app, json!({})).await;
+        let rows = rows["rows"].as_array().cloned().unwrap_or_default();
+        let failed = rows.iter().find(|r| r["method"] == "add_call (the page's own)");
+        if let Some(f) = failed {
+            assert_eq!(f["outcome"], "rejected", "{f}");
+            assert!(f["response"].as_str().unwrap_or_default().contains("503"), "{f}");
+            assert!(rows.iter().any(|r| r["method"] == "add_call" && r["outcome"] == "accepted"), "{rows:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no line for the page's failure: {rows:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    app.stop().await;
+}

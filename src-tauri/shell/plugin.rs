@@ -11,7 +11,7 @@ use tauri::{AppHandle, Manager, State, Webview, Wry};
 
 use super::state::AppState;
 use super::workbench;
-use crate::core::api::Refusal;
+use crate::core::api::{self, Refusal};
 use crate::core::{links, webnotify};
 use crate::core::router::{Accepted, Route};
 use crate::workbench::calllog::Call as Logged;
@@ -36,7 +36,7 @@ static INIT_SCRIPT: LazyLock<String> = LazyLock::new(|| {
 pub fn init() -> TauriPlugin<Wry> {
     Builder::new("notifications")
         .js_init_script(INIT_SCRIPT.as_str())
-        .invoke_handler(tauri::generate_handler![notify, notify_batch, open_link, dismiss, mode, crm_post, host_call, web_permission, web_notify, browse])
+        .invoke_handler(tauri::generate_handler![notify, notify_batch, open_link, dismiss, mode, crm_post, host_call, web_permission, web_notify, browse, page_failed])
         .build()
 }
 
@@ -222,6 +222,23 @@ async fn browse(webview: Webview, action: String, key: Option<String>) -> Result
         return Err("key: browser actions come from the keyboard only".into());
     }
     super::browse::act(&webview, &action)
+}
+
+/// The page's own `APP.notifications` method, chained to, rejected after the
+/// call was made: recorded in the call log (Kolokol's answer is unaffected).
+#[tauri::command]
+async fn page_failed(app: AppHandle, webview: Webview, method: String, message: String) -> Result<(), String> {
+    if api::Method::parse(&method).is_none() {
+        return Err(format!("method: {:?} is not an APP.notifications method", method.chars().take(80).collect::<String>()));
+    }
+    let source = page_of(&app, &webview);
+    let origin = links::origin_of(&source);
+    if app.state::<AppState>().workbench.limit.take(&origin, 1, Instant::now()).allowed == 0 {
+        return Err(ratelimit::refusal().message);
+    }
+    let message: String = message.chars().take(200).collect();
+    workbench::record_host(&app, &source, &format!("{method} (the page's own)"), "null", "rejected", &message);
+    Ok(())
 }
 
 /// `Notification.permission` for this page: "granted" on the account's origin only.

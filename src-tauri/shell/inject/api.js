@@ -107,7 +107,13 @@ function errorText(e) {
 function chain(c, own, params, cb) {
   try {
     const r = INTERFACE.has(c.method) ? own.call(pageImpl, params, cb) : own.call(pageImpl, params, PAGE_CBS);
-    if (r && typeof r.then === "function") r.then(null, (e) => warn(`the page's own ${c.method}() failed: ${errorText(e)}`));
+    if (r && typeof r.then === "function") {
+      r.then(null, (e) => {
+        warn(`the page's own ${c.method}() failed: ${errorText(e)}`);
+        // Later than Kolokol's own answer: a line of its own in the call log.
+        if (invoke) invoke("plugin:notifications|page_failed", { method: c.method, message: errorText(e) }).catch(() => {});
+      });
+    }
     c.page = "called";
     return r;
   } catch (e) {
