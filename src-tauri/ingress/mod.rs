@@ -2,3 +2,6 @@
 
 pub mod cli;
 pub mod control;
+pub mod fleet;
+pub mod fleet_client;
+pub mod http;

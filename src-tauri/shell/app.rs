@@ -113,6 +113,8 @@ pub fn run() {
         page_loaded: AtomicBool::new(false),
         remote_grants: std::sync::Mutex::default(),
         control: std::sync::OnceLock::new(),
+        http: std::sync::OnceLock::new(),
+        fleet: std::sync::OnceLock::new(),
     };
     // What to open: resolved against this folder now; a bad one is refused before anything starts.
     let open = match &args.open {
@@ -207,6 +209,8 @@ pub fn run() {
             }
             let problem = served.as_ref().err().cloned();
             let _ = state.control.set(served);
+            super::ingress::start_http(handle);
+            super::ingress::start_fleet(handle);
             handle.manage(tray::create(handle, i18n::Lang::from_setting(&s.language), s.do_not_disturb, problem)?);
             tray::refresh(handle);
             tray::refresh_recent(handle);

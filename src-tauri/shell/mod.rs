@@ -3,6 +3,7 @@
 
 mod app;
 mod commands;
+mod ingress;
 mod newwindow;
 mod plugin;
 mod state;
