@@ -15,9 +15,10 @@ BUILD_PACKAGES=(build-essential pkg-config file curl ca-certificates libssl-dev
 # A real webview under a virtual display, its WebDriver, a D-Bus session, and a
 # notification server (dunst) for the toast tests; busctl (systemd) reads the tray;
 # useradd (passwd) and python3 play the second local user of tests/control.rs;
-# mingw-w64 cross-builds Kolokol for Windows and wine runs it (tests/windows.sh).
+# mingw-w64 cross-builds Kolokol for Windows and wine runs it (tests/windows.sh);
+# nats-server is the call center's broker that tests/fleet.rs starts (with -js).
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 systemd dunst libnotify-bin
-  lintian python3-venv passwd python3 gcc-mingw-w64-x86-64 wine64)
+  lintian python3-venv passwd python3 gcc-mingw-w64-x86-64 wine64 nats-server)
 WINDOWS_TARGET=x86_64-pc-windows-gnu
 
 say() { printf '\033[1mdev.sh:\033[0m %s\n' "$*" >&2; }

@@ -166,7 +166,10 @@ async fn options(shared: &Arc<Shared>) -> Result<async_nats::ConnectOptions, Str
         o = o.add_root_certificates(ca.clone()).require_tls(true);
     }
     let events = shared.clone();
+    // Replies come to an inbox of this agent's own, so the server can keep
+    // agents from reading each other's (subscribe: `_INBOX_<agent>.>`).
     Ok(o.name(format!("kolokol {}", c.agent))
+        .custom_inbox_prefix(format!("_INBOX_{}", c.agent))
         .connection_timeout(Duration::from_secs(5))
         .reconnect_delay_callback(backoff)
         .event_callback(move |e| {
@@ -236,7 +239,7 @@ async fn run(shared: Arc<Shared>) {
 fn describe_connect(e: &async_nats::ConnectError) -> String {
     use async_nats::ConnectErrorKind as K;
     match e.kind() {
-        K::Tls => format!("TLS: {e} (is fleet.tls_ca the CA that signed the server's certificate?)"),
+        _ if e.kind() == K::Tls || e.to_string().contains("certificate") => format!("TLS: {e} (is fleet.tls_ca the CA that signed the server's certificate?)"),
         K::AuthorizationViolation | K::Authentication => format!("login refused: {e}"),
         K::TimedOut => format!("no answer from the server: {e}"),
         _ => format!("cannot connect: {e}"),
@@ -262,14 +265,36 @@ async fn ensure_stream(js: &jetstream::Context, account: &str) -> Result<stream:
     }
 }
 
-async fn claims(js: &jetstream::Context, account: &str) -> Result<kv::Store, String> {
+/// The claims bucket, created when missing (if this user may). Its stream is
+/// made here as async-nats makes a bucket's (its own call first asks for the
+/// account's details in a form nats-server 2.9 does not answer).
+pub async fn claims(js: &jetstream::Context, account: &str) -> Result<kv::Store, String> {
     let bucket = fleet::claims_bucket(account);
     match js.get_key_value(&bucket).await {
         Ok(kv) => Ok(kv),
-        Err(get) => js
-            .create_key_value(kv::Config { bucket: bucket.clone(), history: 1, max_age: Duration::from_secs(24 * 3600), ..Default::default() })
-            .await
-            .map_err(|e| format!("the claims bucket {bucket} is not readable ({get}) and cannot be created ({e})")),
+        Err(get) => {
+            let made = js
+                .create_stream(stream::Config {
+                    name: format!("KV_{bucket}"),
+                    subjects: vec![format!("$KV.{bucket}.>")],
+                    max_messages_per_subject: 1,
+                    max_age: Duration::from_secs(24 * 3600),
+                    storage: stream::StorageType::File,
+                    allow_rollup: true,
+                    deny_delete: true,
+                    allow_direct: true,
+                    discard: stream::DiscardPolicy::New,
+                    num_replicas: 1,
+                    ..Default::default()
+                })
+                .await
+                .err()
+                .map(|e| e.to_string());
+            // Made, or made meanwhile by another agent.
+            js.get_key_value(&bucket).await.map_err(|e| {
+                format!("the claims bucket {bucket} is not readable ({get}) and cannot be created ({}; {e})", made.unwrap_or_default())
+            })
+        }
     }
 }
 
