@@ -355,7 +355,7 @@ accounts {
     users = [
       { user: pbx, password: pbx-secret, permissions: {
           publish: { allow: ["kolokol.acme.>", "$JS.API.>"] }
-          subscribe: { allow: ["_INBOX.>"] } } }
+          subscribe: { allow: ["_INBOX.>", "_INBOX_pbx.>"] } } }
       { user: a1, password: a1-secret, permissions: {
           publish: { allow: [
             "$JS.API.STREAM.INFO.KOLOKOL_acme",
@@ -400,6 +400,11 @@ fn the_servers_permissions_refuse_an_agent_and_kolokol_says_so() {
     // An agent's login cannot publish calls.
     let as_agent = Pbx::connect(&nats.url(), Some(("a1", "a1-secret"))).unwrap();
     assert!(as_agent.publish(&fleet::queue_subject("acme", "sales"), json!({ "id": "x", "call": "x", "payload": { "text": "fake" } })).is_err());
+    let out = kolokol_pbx(&nats.url(), &["--user", "a1", "--queue", "sales", "ring", "fake", r#"{"text":"fake"}"#], &[("KOLOKOL_NATS_PASSWORD", "a1-secret")]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = kolokol_pbx(&nats.url(), &["--user", "pbx", "--queue", "sales", "ring", "real", r#"{"text":"real"}"#], &[("KOLOKOL_NATS_PASSWORD", "pbx-secret")]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    wait("the PBX user's call", Duration::from_secs(10), || a1.rings().len() == 2);
     // A wrong password is refused at login, and said.
     let wrong = Agent::start(FleetConfig { user: Some("a1".into()), password: Some("nope".into()), ..agent(&nats, "a1", &["sales"]) });
     wait("the login refusal", Duration::from_secs(10), || wrong.status().reason.is_some_and(|r| r.contains("login refused") || r.contains("uthoriz")));
@@ -442,4 +447,44 @@ fn tls_with_the_right_ca_connects_and_a_wrong_ca_is_refused_clearly() {
     let s = bad.status();
     assert_eq!(s.state, "disconnected", "{s:?}");
     assert!(s.reason.as_deref().unwrap().contains("fleet.tls_ca"), "{s:?}");
+}
+
+/// `kolokol pbx …` as a dialplan runs it.
+fn kolokol_pbx(nats_url: &str, rest: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    Command::new(support::APP_BIN)
+        .args(["pbx", "--server", nats_url, "--account", "acme"])
+        .args(rest)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_pbx_command_publishes_and_exits_like_send() {
+    let nats = Nats::start();
+    let pbx = Pbx::connect(&nats.url(), None).unwrap();
+    pbx.ring("sales", "warm-up");
+    let a1 = Agent::start(agent(&nats, "a1", &["sales"]));
+    a1.wait_listening();
+    let out = kolokol_pbx(&nats.url(), &["--queue", "sales", "ring", "c1", r#"{"text":"From the dialplan","from":"+7 1"}"#], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["call"].as_str(), v["subject"].as_str()), (Some("c1"), Some("kolokol.acme.queue.sales")));
+    assert!(v["seq"].as_u64().unwrap() > 1);
+    wait("the dialplan's call", Duration::from_secs(10), || a1.rings() == [("fleet:c1".to_string(), false)]);
+    let out = kolokol_pbx(&nats.url(), &["--queue", "sales", "answered", "c1", "a1", "Anna"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    wait("the answer", Duration::from_secs(10), || a1.updates().len() == 1);
+    // Refused as `send` refuses: exit 1, the field named, nothing published.
+    let out = kolokol_pbx(&nats.url(), &["--queue", "sales", "ring", "c2", r#"{"from":"+7"}"#], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("payload.text"), "{}", String::from_utf8_lossy(&out.stderr));
+    // No broker there: exit 3, as `send` with no instance.
+    let out = kolokol_pbx(&format!("nats://127.0.0.1:{}", support::free_port()), &["--queue", "sales", "ring", "c3", r#"{"text":"t"}"#], &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    // Bad arguments: exit 2 with the usage.
+    let out = kolokol_pbx(&nats.url(), &["ring", "c4", "{}"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(a1.rings().len(), 1, "nothing refused reached the agent");
 }

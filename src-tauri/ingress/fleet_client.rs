@@ -147,9 +147,8 @@ fn problem(shared: &Shared, reason: String) {
     lock(&shared.status).reason = Some(reason);
 }
 
-/// Connection options from the settings.
-async fn options(shared: &Arc<Shared>) -> Result<async_nats::ConnectOptions, String> {
-    let c = &shared.cfg;
+/// Connection options from the settings: credentials, TLS, this agent's inbox.
+async fn base_options(c: &FleetConfig) -> Result<async_nats::ConnectOptions, String> {
     let mut o = match &c.creds_file {
         Some(p) => async_nats::ConnectOptions::with_credentials_file(p.clone())
             .await
@@ -165,11 +164,26 @@ async fn options(shared: &Arc<Shared>) -> Result<async_nats::ConnectOptions, Str
     if let Some(ca) = &c.tls_ca {
         o = o.add_root_certificates(ca.clone()).require_tls(true);
     }
-    let events = shared.clone();
     // Replies come to an inbox of this agent's own, so the server can keep
     // agents from reading each other's (subscribe: `_INBOX_<agent>.>`).
-    Ok(o.name(format!("kolokol {}", c.agent))
-        .custom_inbox_prefix(format!("_INBOX_{}", c.agent))
+    Ok(o.name(format!("kolokol {}", c.agent)).custom_inbox_prefix(format!("_INBOX_{}", c.agent)))
+}
+
+/// One connection attempt (the PBX command): `Err` says why, as the status would.
+pub async fn connect_once(c: &FleetConfig) -> Result<async_nats::Client, String> {
+    base_options(c)
+        .await?
+        .connection_timeout(Duration::from_secs(5))
+        .connect(c.servers.clone())
+        .await
+        .map_err(|e| describe_connect(&e))
+}
+
+/// [`base_options`] with the status kept up to date and the reconnect delays.
+async fn options(shared: &Arc<Shared>) -> Result<async_nats::ConnectOptions, String> {
+    let events = shared.clone();
+    Ok(base_options(&shared.cfg)
+        .await?
         .connection_timeout(Duration::from_secs(5))
         .reconnect_delay_callback(backoff)
         .event_callback(move |e| {
