@@ -7,78 +7,14 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use kolokol_lib::ingress::fleet::{self, Action, FleetConfig};
+use support::nats::Nats;
 use kolokol_lib::ingress::fleet_client::{self, Fleet, FleetStatus};
 use serde_json::{json, Value};
-
-/// A nats-server of the test's own; killed (SIGKILL) when dropped.
-struct Nats {
-    child: Option<Child>,
-    port: u16,
-    dir: tempfile::TempDir,
-    config: Option<String>,
-}
-
-fn nats_bin() -> PathBuf {
-    for p in ["/usr/sbin/nats-server", "/usr/bin/nats-server"] {
-        if Path::new(p).is_file() {
-            return p.into();
-        }
-    }
-    panic!("nats-server is missing: apt-get install nats-server (./dev.sh test does it)");
-}
-
-impl Nats {
-    fn start() -> Nats {
-        Nats::start_with(None)
-    }
-
-    /// With a configuration (its `listen` and `store_dir` are added here).
-    fn start_with(config: Option<&str>) -> Nats {
-        let mut n = Nats { child: None, port: support::free_port(), dir: tempfile::tempdir().unwrap(), config: config.map(str::to_owned) };
-        n.launch();
-        n
-    }
-
-    fn launch(&mut self) {
-        let store = self.dir.path().join("store");
-        let mut c = Command::new(nats_bin());
-        match &self.config {
-            Some(body) => {
-                let conf = self.dir.path().join("nats.conf");
-                std::fs::write(&conf, format!("listen: 127.0.0.1:{}\njetstream {{ store_dir: {:?} }}\n{body}\n", self.port, store)).unwrap();
-                c.arg("-c").arg(conf);
-            }
-            None => {
-                c.args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"]).arg(&store);
-            }
-        }
-        let log = std::fs::File::create(self.dir.path().join("nats.log")).unwrap();
-        self.child = Some(c.stdout(Stdio::null()).stderr(log).spawn().expect("start nats-server"));
-        wait("nats-server to listen", Duration::from_secs(10), || std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok());
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("nats://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Nats {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 fn wait(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;

@@ -204,7 +204,10 @@ async fn options(shared: &Arc<Shared>) -> Result<async_nats::ConnectOptions, Str
                         set(&shared, "disconnected", Some("connection lost; reconnecting".into()));
                     }
                     async_nats::Event::ServerError(err) => problem(&shared, format!("the server says: {err}")),
-                    async_nats::Event::ClientError(err) => problem(&shared, format!("client error: {err}")),
+                    async_nats::Event::ClientError(err) => {
+                        let down = lock(&shared.status).state == "disconnected";
+                        problem(&shared, if down { format!("connection lost; reconnecting ({err})") } else { format!("client error: {err}") })
+                    }
                     other => tracing::debug!(target: "fleet", "{other}"),
                 }
             }

@@ -95,5 +95,16 @@ pub fn start_fleet(app: &AppHandle) {
     tauri::async_runtime::spawn(async move {
         let fleet = fleet_client::Fleet::start(cfg, handler);
         let _ = app.state::<AppState>().fleet.set(fleet);
+        // The tray follows the fleet's state (checked each second, redrawn on a change).
+        let mut shown = None;
+        loop {
+            let line = app.state::<AppState>().fleet_line();
+            if line != shown {
+                tracing::info!(fleet = line.as_deref().unwrap_or_default(), "fleet state");
+                shown = line;
+                super::tray::refresh(&app);
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
     });
 }

@@ -73,6 +73,16 @@ impl AppState {
         results
     }
 
+    /// The fleet's state for the tray: `connected`, or the state and why.
+    pub(crate) fn fleet_line(&self) -> Option<String> {
+        let f = self.fleet.get()?.status();
+        Some(match (f.state.as_str(), f.reason) {
+            ("connected", None) => "connected".into(),
+            (state, Some(why)) => format!("{state} — {why}"),
+            (state, None) => state.to_owned(),
+        })
+    }
+
     pub fn unread(&self) -> u64 {
         self.history.as_ref().ok().and_then(|h| h.unread_count().ok()).unwrap_or(0)
     }
