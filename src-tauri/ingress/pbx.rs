@@ -131,6 +131,14 @@ pub fn run(p: Pbx) -> i32 {
             }
         };
         let published = tokio::time::timeout(TIMEOUT, fleet_client::publish(&client, &p.conn.account, &p.subject, &p.message)).await;
+        // The claims bucket agents *Take* calls in: made once by the PBX's
+        // login (agents may only use it). Not being allowed is not an error here.
+        if matches!(published, Ok(Ok(_))) {
+            let js = async_nats::jetstream::new(client.clone());
+            if let Ok(Err(e)) = tokio::time::timeout(TIMEOUT, fleet_client::claims(&js, &p.conn.account)).await {
+                tracing::debug!("claims bucket: {e}");
+            }
+        }
         let _ = client.flush().await;
         match published {
             Ok(Ok(seq)) => {
