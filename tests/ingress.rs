@@ -214,6 +214,27 @@ fn a_ringing_call_rings_its_queue_and_the_first_answer_silences_the_rest() {
     assert!(fleet_rows(&dirs[2]).is_empty());
     assert_eq!(toasts_shown(&dirs[2]), before[2]);
 
+    // *Take* from the toast's menu (dunst's context menu, as a person would):
+    // one agent wins, every toast of the call closes, both rows name the winner.
+    ring(&nats, "sales", "c2");
+    wait_until("two toasts for c2", Duration::from_secs(10), || (displayed() == 2).then_some(()));
+    let pick = std::env::temp_dir().join("kolokol-dmenu-pick");
+    std::fs::write(&pick, "#Take").unwrap();
+    // dunstctl returns before dunst runs the menu: the choice stays until done.
+    dunstctl(&["context"]);
+    wait_until("the taken call's toasts closed", Duration::from_secs(10), || (displayed() == 0).then_some(()));
+    std::fs::remove_file(&pick).unwrap();
+    let row_of = |d: &Path| {
+        fleet_rows(d).into_iter().find(|r| r["tag"] == "fleet:c2").map(|r| r["text"].as_str().unwrap_or_default().to_owned())
+    };
+    let (t1, t2) = wait_until("both c2 rows answered", Duration::from_secs(10), || {
+        let (t1, t2) = (row_of(&dirs[0])?, row_of(&dirs[1])?);
+        (t1.contains("answered by") && t2.contains("answered by")).then_some((t1, t2))
+    });
+    let a1_won = t1.ends_with("answered by you (Agent a1)");
+    assert_eq!(a1_won, t2.ends_with("answered by Agent a1"), "{t1} / {t2}");
+    assert_eq!(!a1_won, t1.ends_with("answered by Agent a2") && t2.ends_with("answered by you (Agent a2)"), "{t1} / {t2}");
+
     // The broker gone: the tray and the status say so, the app goes on.
     assert_eq!(status(&dirs[1])["channels"]["tray"]["fleet"], "Call center: connected");
     nats.kill();

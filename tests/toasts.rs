@@ -220,7 +220,8 @@ fn clicking_a_call_reports_its_card_and_dismiss_closes_it() {
         ToastAction {
             notification_id: "c1".into(),
             action: "default".into(),
-            href: "https://example.amocrm.ru/leads/detail/7".into()
+            href: "https://example.amocrm.ru/leads/detail/7".into(),
+            tag: None,
         }
     );
 

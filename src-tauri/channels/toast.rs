@@ -43,6 +43,8 @@ pub struct Labels {
     pub error: String,
     pub new_calls: String,
     pub new_errors: String,
+    /// The fleet's calls: claim this one.
+    pub take: String,
 }
 
 impl Labels {
@@ -63,6 +65,7 @@ impl Labels {
             error: "Error".into(),
             new_calls: "{n} new calls".into(),
             new_errors: "{n} new errors".into(),
+            take: "Take".into(),
         }
     }
 
@@ -75,6 +78,7 @@ impl Labels {
             error: "Ошибка".into(),
             new_calls: "Новых звонков: {n}".into(),
             new_errors: "Новых ошибок: {n}".into(),
+            take: "Взять".into(),
         }
     }
 
@@ -91,9 +95,12 @@ impl Labels {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ToastAction {
     pub notification_id: String,
-    /// `default` (the body), `card` or `recording`.
+    /// `default` (the body), `card`, `recording`, or `take` (a fleet call).
     pub action: String,
+    /// What to open; empty for `take`.
     pub href: String,
+    /// The call's tag, for `take`.
+    pub tag: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -391,7 +398,12 @@ struct Targets {
     default: Option<String>,
     card: Option<String>,
     recording: Option<String>,
+    /// The tag of a call from the call center's fleet, which an agent may take.
+    take: Option<String>,
 }
+
+/// The source of the call center's calls (`ingress/fleet.rs`): their toasts offer *Take*.
+const FLEET_SOURCE: &str = "fleet:";
 
 impl Targets {
     fn href(&self, action: &str) -> Option<&str> {
@@ -439,6 +451,10 @@ fn content(n: &Notification, kind: Kind, labels: &Labels) -> Content {
             targets.recording = href(&n.recording);
             if targets.recording.is_some() {
                 actions.push(("recording", labels.recording.clone()));
+            }
+            if n.source.starts_with(FLEET_SOURCE) && n.tag.as_deref().is_some_and(|t| t.starts_with(FLEET_SOURCE)) {
+                actions.push(("take", labels.take.clone()));
+                targets.take = n.tag.clone();
             }
             (header.unwrap_or_else(|| labels.incoming_call.clone()), [parties, text])
         }
@@ -694,6 +710,7 @@ impl Worker {
         }
         let shared = self.shared.clone();
         let closer = os::watch(sent, move |action: &str| {
+            tracing::debug!(server_id, action, "toast action");
             let live = {
                 let mut reg = lock(&shared.registry);
                 match reg.live.get(&server_id) {
@@ -702,11 +719,23 @@ impl Worker {
                 }
             };
             let Some(live) = live else { return };
+            if action == "take" {
+                if let Some(tag) = live.targets.take.clone() {
+                    (shared.on_action)(ToastAction {
+                        notification_id: live.notification_id.clone(),
+                        action: "take".into(),
+                        href: String::new(),
+                        tag: Some(tag),
+                    });
+                }
+                return;
+            }
             if let Some(href) = live.targets.href(action).and_then(openable) {
                 (shared.on_action)(ToastAction {
                     notification_id: live.notification_id.clone(),
                     action: action.to_owned(),
                     href: href.to_owned(),
+                    tag: None,
                 });
             }
         });
@@ -1035,7 +1064,7 @@ mod tests {
         for bad in ["javascript:alert(1)", "data:text/html,x", "file:///etc/passwd", "/contacts/detail/1", "https://", "mailto:a@b.org", "ftp://x.org/"] {
             assert_eq!(openable(bad), None, "{bad}");
         }
-        let t = Targets { default: Some("https://a.org/".into()), card: None, recording: Some("https://b.org/".into()) };
+        let t = Targets { default: Some("https://a.org/".into()), card: None, recording: Some("https://b.org/".into()), take: None };
         assert_eq!(t.href("default"), Some("https://a.org/"));
         assert_eq!(t.href("recording"), Some("https://b.org/"));
         assert_eq!(t.href("__closed"), None);
@@ -1087,6 +1116,24 @@ mod tests {
         assert_eq!(t.body, "+7 999\na < b", "plain text on Windows and macOS");
         let e = content(&n, Kind::Error, &Labels::english());
         assert_ne!(os::build(&e, None, false).timeout, notify_rust::Timeout::Never, "errors time out");
+    }
+
+    /// A call from the call center's fleet offers *Take*; the same call from a
+    /// page, or a fleet call without its tag, does not.
+    #[test]
+    fn fleet_calls_offer_take() {
+        let fleet = |source: &str, tag: Option<&str>| {
+            let mut p = serde_json::json!({"text": "x"});
+            if let Some(t) = tag {
+                p["tag"] = t.into();
+            }
+            Notification { source: source.into(), ..call(p, None) }
+        };
+        let c = content(&fleet("fleet:acme", Some("fleet:c1")), Kind::Call, &Labels::english());
+        assert_eq!(c.actions, [("take", "Take".to_string())]);
+        assert_eq!(c.targets.take.as_deref(), Some("fleet:c1"));
+        assert!(content(&fleet("https://evil.example", Some("fleet:c1")), Kind::Call, &Labels::english()).actions.is_empty());
+        assert!(content(&fleet("fleet:acme", None), Kind::Call, &Labels::english()).actions.is_empty());
     }
 
     fn call(payload: serde_json::Value, account: Option<&str>) -> Notification {

@@ -74,7 +74,10 @@ pub fn run() {
     let toasts = toast::Toasts::start(toast::Labels::for_lang(lang), |action| {
         // Opened through the app handle once it exists (see setup).
         if let Some(app) = APP.get() {
-            open_external(app, &action.href);
+            match action.tag {
+                Some(tag) if action.action == "take" => super::ingress::take(app, &tag),
+                _ => open_external(app, &action.href),
+            }
         }
     });
     // When each Notify call returned, as wall-clock time, for the benchmark

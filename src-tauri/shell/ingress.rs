@@ -108,3 +108,20 @@ pub fn start_fleet(app: &AppHandle) {
         }
     });
 }
+
+/// *Take* on a fleet call's toast: claimed in the broker's KV bucket; the
+/// winner's claim reaches every agent (their toasts close, their rows say who).
+pub fn take(app: &AppHandle, tag: &str) {
+    let Some(fleet) = app.state::<AppState>().fleet.get().cloned() else {
+        tracing::warn!(tag, "take: the fleet is not running");
+        return;
+    };
+    let call = tag.strip_prefix("fleet:").unwrap_or(tag).to_owned();
+    tauri::async_runtime::spawn(async move {
+        match fleet.claim(&call).await {
+            Ok(true) => tracing::info!(%call, "fleet: call taken"),
+            Ok(false) => tracing::info!(%call, "fleet: another agent took the call first"),
+            Err(e) => tracing::warn!(%call, "fleet: take failed: {e}"),
+        }
+    });
+}
