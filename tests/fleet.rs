@@ -424,3 +424,31 @@ fn the_pbx_command_publishes_and_exits_like_send() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(a1.rings().len(), 1, "nothing refused reached the agent");
 }
+
+/// A full store refuses the PBX's message, and `kolokol pbx` says so (exit 1),
+/// never reporting a call stored that is not.
+#[test]
+fn a_full_store_is_reported_to_the_pbx() {
+    let nats = Nats::start();
+    let pbx = Pbx::connect(&nats.url(), None).unwrap();
+    pbx.rt.block_on(async {
+        let js = async_nats::jetstream::new(pbx.client.clone());
+        js.create_stream(async_nats::jetstream::stream::Config {
+            name: fleet::stream_name("acme"),
+            subjects: vec!["kolokol.acme.>".into()],
+            max_messages: 2,
+            discard: async_nats::jetstream::stream::DiscardPolicy::New,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    });
+    for call in ["f1", "f2"] {
+        let out = kolokol_pbx(&nats.url(), &["--queue", "sales", "ring", call, r#"{"text":"t"}"#], &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let out = kolokol_pbx(&nats.url(), &["--queue", "sales", "ring", "f3", r#"{"text":"t"}"#], &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("not stored by the broker") && err.contains("maximum messages"), "{err}");
+}
