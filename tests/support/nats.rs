@@ -64,6 +64,11 @@ impl Nats {
         }
     }
 
+    /// The running server's process id (0 when killed).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
     }
