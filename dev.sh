@@ -2,7 +2,7 @@
 # Kolokol's commands. On a fresh Debian 12 / Ubuntu machine:
 #   ./dev.sh run     install what is missing, build, start the app
 #   ./dev.sh test    install what is missing, run every test (end-to-end included)
-#   ./dev.sh bench   the benchmarks (popup latency, cold start, center, history, workbench)
+#   ./dev.sh bench   the benchmarks (popup latency, cold start, center, history, workbench, fleet)
 #   ./dev.sh fuzz [TARGET|all] [SECONDS]   the fuzz targets (fuzz/), 60 s each by default
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -207,7 +207,7 @@ case "$cmd" in
     ensure_rust
     ensure_node_tools
     ensure_tauri_driver
-    in_desktop_session cargo bench --bench popup --bench center --bench history --bench workbench "$@"
+    in_desktop_session cargo bench --bench popup --bench center --bench history --bench workbench --bench fleet "$@"
     ;;
   fuzz)
     shift
