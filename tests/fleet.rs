@@ -262,6 +262,7 @@ fn the_broker_killed_and_restarted_loses_nothing_acknowledged() {
     std::thread::sleep(Duration::from_millis(500));
     nats.launch();
     wait_agent(&a1, "the agent back", Duration::from_secs(30), |a| a.status().state == "connected");
+    assert_eq!(a1.status().connects, 2, "connected, then reconnected once");
     let acked = publisher.join().unwrap();
     assert!(acked.len() >= 10, "the PBX saw {} calls acknowledged", acked.len());
     wait_agent(&a1, "every acknowledged call", Duration::from_secs(30), |a| {

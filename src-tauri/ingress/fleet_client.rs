@@ -63,6 +63,7 @@ pub struct FleetStatus {
     /// The last refused message: code, field and message.
     pub last_refusal: Option<String>,
     pub missed: u64,
+    /// Connections made: the first, then one per reconnect.
     pub connects: u64,
 }
 
@@ -194,6 +195,7 @@ async fn options(shared: &Arc<Shared>) -> Result<async_nats::ConnectOptions, Str
                         tracing::info!(target: "fleet", "connected");
                         let mut s = lock(&shared.status);
                         s.state = "connected".into();
+                        s.connects += 1;
                         // A permissions or store problem stays said until the next one.
                         if s.reason.as_deref().is_some_and(|r| r.starts_with("connection lost")) {
                             s.reason = None;
@@ -240,7 +242,6 @@ async fn run(shared: Arc<Shared>) {
         let mut s = lock(&shared.status);
         s.state = "connected".into();
         s.reason = None;
-        s.connects += 1;
     }
     let js = jetstream::new(client);
     *lock(&shared.js) = Some(js.clone());
