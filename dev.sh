@@ -2,7 +2,7 @@
 # Kolokol's commands. On a fresh Debian 12 / Ubuntu machine:
 #   ./dev.sh run     install what is missing, build, start the app
 #   ./dev.sh test    install what is missing, run every test (end-to-end included)
-#   ./dev.sh bench   the benchmarks (popup latency, cold start, center, history, workbench)
+#   ./dev.sh bench   the benchmarks (popup latency, cold start, center, history, workbench, fleet)
 #   ./dev.sh fuzz [TARGET|all] [SECONDS]   the fuzz targets (fuzz/), 60 s each by default
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -16,9 +16,10 @@ BUILD_PACKAGES=(build-essential pkg-config file curl ca-certificates libssl-dev
 # A real webview under a virtual display, its WebDriver, a D-Bus session, and a
 # notification server (dunst) for the toast tests; busctl (systemd) reads the tray;
 # useradd (passwd) and python3 play the second local user of tests/control.rs;
-# mingw-w64 cross-builds Kolokol for Windows and wine runs it (tests/windows.sh).
+# mingw-w64 cross-builds Kolokol for Windows and wine runs it (tests/windows.sh);
+# nats-server is the call center's broker that tests/fleet.rs starts (with -js).
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 systemd dunst libnotify-bin
-  lintian python3-venv passwd python3 gcc-mingw-w64-x86-64 wine64)
+  lintian python3-venv passwd python3 gcc-mingw-w64-x86-64 wine64 nats-server)
 WINDOWS_TARGET=x86_64-pc-windows-gnu
 
 say() { printf '\033[1mdev.sh:\033[0m %s\n' "$*" >&2; }
@@ -207,7 +208,7 @@ case "$cmd" in
     ensure_rust
     ensure_node_tools
     ensure_tauri_driver
-    in_desktop_session cargo bench --bench popup --bench center --bench history --bench workbench "$@"
+    in_desktop_session cargo bench --bench popup --bench center --bench history --bench workbench --bench fleet "$@"
     ;;
   fuzz)
     shift

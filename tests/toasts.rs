@@ -235,9 +235,6 @@ fn clicking_a_call_reports_its_card_and_dismiss_closes_it() {
     assert!(actions.try_recv().is_err(), "closing is not a click");
 }
 
-/// A header whose entities decode into Pango markup (this dunst parses markup
-/// in the summary as well as the body) arrives escaped, so it is shown as the
-/// text it was, not as a giant "Bank" title.
 /// Back from do-not-disturb or a locked screen: one summary of what arrived,
 /// a second one replaces it, and its click asks for those rows in the history.
 #[test]
@@ -261,6 +258,9 @@ fn the_missed_while_away_summary_is_one_toast_whose_click_opens_the_history() {
     assert!(all[0].body.contains("While you were away"), "{all:?}");
 }
 
+/// A header whose entities decode into Pango markup (this dunst parses markup
+/// in the summary as well as the body) arrives escaped, so it is shown as the
+/// text it was, not as a giant "Bank" title.
 #[test]
 fn markup_in_the_header_reaches_the_server_escaped() {
     let s = session(true);

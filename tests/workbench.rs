@@ -714,3 +714,42 @@ async fn a_page_implementation_rejecting_later_is_logged() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_call_center_and_http_settings_are_saved_and_checked() {
+    let app = App::start(&["open", fixture("plain.html").to_str().unwrap()]).await;
+    let (_workspace, bench) = windows(&app).await;
+    app.client.switch_to_window(bench).await.unwrap();
+    // Clicked until the page's scripts have wired the tabs.
+    app.wait_for("(document.getElementById('tab-settings').click(), !document.getElementById('panel-settings').hidden)").await;
+    app.wait_for("document.getElementById('account-status') && document.getElementById('language').value !== ''").await;
+    let fill = |agent: &str| {
+        format!(
+            "const v = (id, x) => document.getElementById(id).value = x;
+document.getElementById('fleet-enabled').checked = true;
+v('fleet-servers', 'nats://127.0.0.1:4222 tls://backup.example:4222'); v('fleet-account', 'acme'); v('fleet-agent', {agent:?});
+v('fleet-name', 'Анна'); v('fleet-queues', 'sales, support'); document.getElementById('http-enabled').checked = true; v('http-port', '0');
+document.getElementById('ingress-settings').requestSubmit(); return null;"
+        )
+    };
+    // A bad agent id is refused naming the field; nothing is saved.
+    app.js(&fill("a.b")).await;
+    app.wait_for("/fleet\\.agent/.test(document.getElementById('ingress-status').textContent)").await;
+    let saved = std::fs::read_to_string(app.data_dir.path().join("settings.json")).unwrap_or_default();
+    assert!(!saved.contains("acme"), "{saved}");
+    app.js(&fill("a1")).await;
+    app.wait_for("document.getElementById('ingress-status').textContent.length > 0 && !document.getElementById('ingress-status').classList.contains('bad')").await;
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(app.data_dir.path().join("settings.json")).unwrap()).unwrap();
+    assert_eq!(saved["fleet"]["servers"], json!(["nats://127.0.0.1:4222", "tls://backup.example:4222"]));
+    assert_eq!((saved["fleet"]["agent"].as_str(), saved["fleet"]["name"].as_str()), (Some("a1"), Some("Анна")));
+    assert_eq!(saved["fleet"]["queues"], json!(["sales", "support"]));
+    assert_eq!((saved["http_ingress"].as_bool(), saved["http_port"].as_u64()), (Some(true), Some(0)));
+    assert_eq!(saved["fleet"]["user"], Value::Null);
+    // The other settings form keeps them.
+    app.js("document.getElementById('dnd').click(); return null;").await;
+    app.wait_for("document.getElementById('dnd').checked").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let again: Value = serde_json::from_str(&std::fs::read_to_string(app.data_dir.path().join("settings.json")).unwrap()).unwrap();
+    assert_eq!((again["do_not_disturb"].as_bool(), again["fleet"]["agent"].as_str()), (Some(true), Some("a1")));
+    app.stop().await;
+}

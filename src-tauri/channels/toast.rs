@@ -50,6 +50,8 @@ pub struct Labels {
     pub missed_calls: String,
     pub missed_errors: String,
     pub missed_body: String,
+    /// The fleet's calls: claim this one.
+    pub take: String,
 }
 
 impl Labels {
@@ -74,6 +76,7 @@ impl Labels {
             missed_calls: "Missed calls: {n}".into(),
             missed_errors: "errors: {n}".into(),
             missed_body: "While you were away. Click to see them in the history.".into(),
+            take: "Take".into(),
         }
     }
 
@@ -90,6 +93,7 @@ impl Labels {
             missed_calls: "Пропущено звонков: {n}".into(),
             missed_errors: "ошибок: {n}".into(),
             missed_body: "Пока вас не было. Нажмите, чтобы открыть их в истории.".into(),
+            take: "Взять".into(),
         }
     }
 
@@ -123,7 +127,7 @@ impl Labels {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ToastAction {
     pub notification_id: String,
-    /// `default` (the body), `card` or `recording`.
+    /// `default` (the body), `card`, `recording`, or `take` (a fleet call).
     pub action: String,
     pub opens: Opens,
 }
@@ -137,6 +141,8 @@ pub enum Opens {
     History { after_seq: i64 },
     /// The workspace page of this origin, which made the Web Notification.
     Page { source: String },
+    /// *Take*: claim this call of the call center's fleet (its tag).
+    Take { tag: String },
 }
 
 /// The notification id the "missed while away" summary reports its click under.
@@ -465,7 +471,12 @@ struct Targets {
     recording: Option<String>,
     /// A Web Notification's click goes back to its page.
     page: Option<String>,
+    /// The tag of a call from the call center's fleet, which an agent may take.
+    take: Option<String>,
 }
+
+/// The source of the call center's calls (`ingress/fleet.rs`): their toasts offer *Take*.
+const FLEET_SOURCE: &str = "fleet:";
 
 impl Targets {
     fn href(&self, action: &str) -> Option<&str> {
@@ -478,6 +489,9 @@ impl Targets {
     }
 
     fn opens(&self, action: &str) -> Option<Opens> {
+        if action == "take" {
+            return self.take.clone().map(|tag| Opens::Take { tag });
+        }
         if let (Some(source), "default") = (&self.page, action) {
             return Some(Opens::Page { source: source.clone() });
         }
@@ -520,6 +534,10 @@ fn content(n: &Notification, kind: Kind, labels: &Labels) -> Content {
             targets.recording = href(&n.recording);
             if targets.recording.is_some() {
                 actions.push(("recording", labels.recording.clone()));
+            }
+            if n.source.starts_with(FLEET_SOURCE) && n.tag.as_deref().is_some_and(|t| t.starts_with(FLEET_SOURCE)) {
+                actions.push(("take", labels.take.clone()));
+                targets.take = n.tag.clone();
             }
             (header.unwrap_or_else(|| labels.incoming_call.clone()), [parties, text])
         }
@@ -828,6 +846,7 @@ impl Worker {
         }
         let shared = self.shared.clone();
         let closer = os::watch(sent, move |action: &str| {
+            tracing::debug!(server_id, action, "toast action");
             let live = {
                 let mut reg = lock(&shared.registry);
                 match reg.live.get(&server_id) {
@@ -1178,7 +1197,7 @@ mod tests {
         for bad in ["javascript:alert(1)", "data:text/html,x", "file:///etc/passwd", "/contacts/detail/1", "https://", "mailto:a@b.org", "ftp://x.org/"] {
             assert_eq!(openable(bad), None, "{bad}");
         }
-        let t = Targets { default: Some("https://a.org/".into()), card: None, recording: Some("https://b.org/".into()), page: None };
+        let t = Targets { default: Some("https://a.org/".into()), card: None, recording: Some("https://b.org/".into()), page: None, take: None };
         assert_eq!(t.href("default"), Some("https://a.org/"));
         assert_eq!(t.href("recording"), Some("https://b.org/"));
         assert_eq!(t.href("__closed"), None);
@@ -1230,6 +1249,24 @@ mod tests {
         assert_eq!(t.body, "+7 999\na < b", "plain text on Windows and macOS");
         let e = content(&n, Kind::Error, &Labels::english());
         assert_ne!(os::build(&e, None, false).timeout, notify_rust::Timeout::Never, "errors time out");
+    }
+
+    /// A call from the call center's fleet offers *Take*; the same call from a
+    /// page, or a fleet call without its tag, does not.
+    #[test]
+    fn fleet_calls_offer_take() {
+        let fleet = |source: &str, tag: Option<&str>| {
+            let mut p = serde_json::json!({"text": "x"});
+            if let Some(t) = tag {
+                p["tag"] = t.into();
+            }
+            Notification { source: source.into(), ..call(p, None) }
+        };
+        let c = content(&fleet("fleet:acme", Some("fleet:c1")), Kind::Call, &Labels::english());
+        assert_eq!(c.actions, [("take", "Take".to_string())]);
+        assert_eq!(c.targets.take.as_deref(), Some("fleet:c1"));
+        assert!(content(&fleet("https://evil.example", Some("fleet:c1")), Kind::Call, &Labels::english()).actions.is_empty());
+        assert!(content(&fleet("fleet:acme", None), Kind::Call, &Labels::english()).actions.is_empty());
     }
 
     fn call(payload: serde_json::Value, account: Option<&str>) -> Notification {

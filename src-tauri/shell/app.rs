@@ -78,6 +78,7 @@ pub fn run() {
                 toast::Opens::Link(href) => open_external(app, href),
                 toast::Opens::History { after_seq } => open_history_after(app, Some(*after_seq)),
                 toast::Opens::Page { source } => super::webnotify::clicked(app, source, &action.notification_id),
+                toast::Opens::Take { tag } => super::ingress::take(app, tag),
             }
         }
     });
@@ -120,6 +121,8 @@ pub fn run() {
         away: std::sync::Mutex::default(),
         lock_watch: std::sync::OnceLock::new(),
         zoom: crate::core::zoom::ZoomStore::load(&data_dir),
+        http: std::sync::OnceLock::new(),
+        fleet: std::sync::OnceLock::new(),
     };
     // What to open: resolved against this folder now; a bad one is refused before anything starts.
     let open = match &args.open {
@@ -217,7 +220,9 @@ pub fn run() {
             }
             let problem = served.as_ref().err().cloned();
             let _ = state.control.set(served);
-            handle.manage(tray::create(handle, i18n::Lang::from_setting(&s.language), s.do_not_disturb, problem)?);
+            super::ingress::start_http(handle);
+            super::ingress::start_fleet(handle);
+            handle.manage(tray::create(handle, i18n::Lang::from_setting(&s.language), s.do_not_disturb, problem, s.fleet.enabled)?);
             tray::refresh(handle);
             tray::refresh_recent(handle);
             super::away::start(handle);

@@ -5,6 +5,7 @@ mod app;
 mod away;
 mod browse;
 mod commands;
+mod ingress;
 mod newwindow;
 mod plugin;
 mod state;

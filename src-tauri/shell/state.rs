@@ -11,6 +11,7 @@ use tauri::{AppHandle, Manager};
 use super::{tray, workbench};
 use crate::channels::{history, toast};
 use crate::core::{api, router, settings};
+use crate::ingress::{fleet_client, http};
 
 pub struct AppState {
     pub settings: settings::SettingsStore,
@@ -34,6 +35,10 @@ pub struct AppState {
     pub(super) lock_watch: std::sync::OnceLock<Result<String, String>>,
     /// Page zoom per origin (`zoom.json`).
     pub(super) zoom: crate::core::zoom::ZoomStore,
+    /// The loopback HTTP ingress: its address, or why it is not serving (set at start-up when on).
+    pub(super) http: std::sync::OnceLock<Result<std::net::SocketAddr, String>>,
+    /// The fleet client, when configured.
+    pub(super) fleet: std::sync::OnceLock<fleet_client::Fleet>,
 }
 
 impl AppState {
@@ -45,9 +50,14 @@ impl AppState {
     /// Calls that arrived together (a page's burst): stored in one commit.
     /// `source` is the page's origin or `cli`.
     pub fn accept_batch(&self, source: &str, calls: &[(&str, &str)]) -> Vec<Result<router::Accepted, api::Refusal>> {
+        self.accept_batch_with(source, calls, false)
+    }
+
+    /// As [`AppState::accept_batch`]; `store_only` keeps the toasts out.
+    pub fn accept_batch_with(&self, source: &str, calls: &[(&str, &str)], store_only: bool) -> Vec<Result<router::Accepted, api::Refusal>> {
         let s = self.settings.get();
         let account = self.settings.account();
-        let policy = router::Policy { do_not_disturb: s.do_not_disturb, calls_break_through: s.calls_break_through };
+        let policy = router::Policy { do_not_disturb: s.do_not_disturb, calls_break_through: s.calls_break_through, store_only };
         let results = self.router.accept_batch(source, calls, account.as_ref(), policy);
         // A burst is one line at info level (its calls at debug): logging
         // must not cost more than the calls.
@@ -67,6 +77,16 @@ impl AppState {
             tracing::info!(calls = calls.len(), accepted, refused = calls.len() - accepted, "batch");
         }
         results
+    }
+
+    /// The fleet's state for the tray: `connected`, or the state and why.
+    pub(crate) fn fleet_line(&self) -> Option<String> {
+        let f = self.fleet.get()?.status();
+        Some(match (f.state.as_str(), f.reason) {
+            ("connected", None) => "connected".into(),
+            (state, Some(why)) => format!("{state} — {why}"),
+            (state, None) => state.to_owned(),
+        })
     }
 
     pub fn unread(&self) -> u64 {
@@ -95,6 +115,19 @@ impl AppState {
                     Some(Ok(endpoint)) => json!({ "available": true, "endpoint": endpoint }),
                     Some(Err(e)) => json!({ "available": false, "reason": e }),
                     None => json!({ "available": false, "reason": "starting" }),
+                },
+                "http": match self.http.get() {
+                    None => json!({ "enabled": false, "available": false, "reason": "off in the settings (http_ingress)" }),
+                    Some(Ok(addr)) => json!({
+                        "enabled": true, "available": true, "address": addr.to_string(), "port": addr.port(),
+                        "token_file": http::token_path(&self.data_dir),
+                    }),
+                    Some(Err(e)) => json!({ "enabled": true, "available": false, "reason": e }),
+                },
+                "fleet": match self.fleet.get() {
+                    Some(f) => json!(f.status()),
+                    None if s.fleet.enabled => json!({ "enabled": true, "state": "failed", "reason": s.fleet.check().err() }),
+                    None => json!({ "enabled": false, "state": "off" }),
                 },
             },
         })

@@ -3,6 +3,8 @@
 //! Missing pieces of the environment fail loudly; nothing is skipped.
 #![allow(dead_code)]
 
+pub mod nats;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

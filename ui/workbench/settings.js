@@ -25,7 +25,63 @@ function fillSettings(s) {
   const status = $("account-status");
   status.classList.remove("bad");
   status.textContent = s.account_url ? "" : t("noAccount");
+  fillIngress(s);
 }
+
+/* ---------- the call center (fleet) and the loopback HTTP ingress ---------- */
+
+const words = (v) => v.split(/[\s,]+/).filter(Boolean);
+const orNull = (v) => (v.trim() === "" ? null : v.trim());
+
+function fillIngress(s) {
+  const f = s.fleet || {};
+  $("fleet-enabled").checked = !!f.enabled;
+  $("fleet-servers").value = (f.servers || []).join(" ");
+  $("fleet-account").value = f.account || "";
+  $("fleet-agent").value = f.agent || "";
+  $("fleet-name").value = f.name || "";
+  $("fleet-queues").value = (f.queues || []).join(" ");
+  $("fleet-user").value = f.user || "";
+  $("fleet-password").value = f.password || "";
+  $("fleet-token").value = f.token || "";
+  $("fleet-creds").value = f.creds_file || "";
+  $("fleet-ca").value = f.tls_ca || "";
+  $("http-enabled").checked = !!s.http_ingress;
+  $("http-port").value = s.http_port ?? 47880;
+}
+
+$("ingress-settings").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const status = $("ingress-status");
+  try {
+    const s = await invoke("set_settings", {
+      settings: {
+        ...currentSettings,
+        http_ingress: $("http-enabled").checked,
+        http_port: Number($("http-port").value) || 0,
+        fleet: {
+          enabled: $("fleet-enabled").checked,
+          servers: words($("fleet-servers").value),
+          account: $("fleet-account").value.trim(),
+          agent: $("fleet-agent").value.trim(),
+          name: $("fleet-name").value.trim(),
+          queues: words($("fleet-queues").value),
+          user: orNull($("fleet-user").value),
+          password: orNull($("fleet-password").value),
+          token: orNull($("fleet-token").value),
+          creds_file: orNull($("fleet-creds").value),
+          tls_ca: orNull($("fleet-ca").value),
+        },
+      },
+    });
+    fillSettings(s);
+    status.textContent = t("savedAtRestart");
+    status.classList.remove("bad");
+  } catch (e) {
+    status.textContent = errText(e);
+    status.classList.add("bad");
+  }
+});
 
 async function loadSettings() {
   try {
