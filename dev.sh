@@ -17,9 +17,12 @@ BUILD_PACKAGES=(build-essential pkg-config file curl ca-certificates libssl-dev
 # notification server (dunst) for the toast tests; busctl (systemd) reads the tray;
 # useradd (passwd) and python3 play the second local user of tests/control.rs;
 # mingw-w64 cross-builds Kolokol for Windows and wine runs it (tests/windows.sh);
-# nats-server is the call center's broker that tests/fleet.rs starts (with -js).
+# nats-server is the call center's broker that tests/fleet.rs starts (with -js);
+# PulseAudio (a silent source) is the softphone's microphone and xdotool the
+# person clicking Kolokol's prompt in tests/e2e.rs.
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 systemd dunst libnotify-bin
-  lintian python3-venv passwd python3 gcc-mingw-w64-x86-64 wine64 nats-server)
+  lintian python3-venv passwd python3 gcc-mingw-w64-x86-64 wine64 nats-server
+  pulseaudio gstreamer1.0-pulseaudio xdotool)
 WINDOWS_TARGET=x86_64-pc-windows-gnu
 
 say() { printf '\033[1mdev.sh:\033[0m %s\n' "$*" >&2; }

@@ -72,7 +72,7 @@ fn main() {
         .plugin(
             "notifications",
             tauri_build::InlinedPlugin::new()
-                .commands(&["notify", "notify_batch", "open_link", "dismiss", "mode", "crm_post", "host_call", "web_permission", "web_notify", "browse", "page_failed"])
+                .commands(&["notify", "notify_batch", "open_link", "dismiss", "mode", "crm_post", "host_call", "web_permission", "web_notify", "browse", "page_failed", "permission_answer"])
                 .default_permission(tauri_build::DefaultPermissionRule::AllowAllCommands),
         );
     tauri_build::try_build(attrs).expect("tauri-build failed");

@@ -6,6 +6,7 @@ pub mod datadir;
 pub mod html;
 pub mod i18n;
 pub mod links;
+pub mod permissions;
 pub mod quota;
 pub mod router;
 pub mod settings;

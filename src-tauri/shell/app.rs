@@ -121,6 +121,7 @@ pub fn run() {
         away: std::sync::Mutex::default(),
         lock_watch: std::sync::OnceLock::new(),
         zoom: crate::core::zoom::ZoomStore::load(&data_dir),
+        permissions: crate::core::permissions::PermissionStore::load(&data_dir),
         http: std::sync::OnceLock::new(),
         fleet: std::sync::OnceLock::new(),
     };
@@ -247,6 +248,7 @@ pub fn run() {
                 webview.state::<AppState>().workbench.page_started(webview.label(), payload.url());
                 super::browse::restore_zoom(webview, payload.url());
                 super::browse::spell_check(webview);
+                super::media::watch(webview);
             }
             if payload.event() == tauri::webview::PageLoadEvent::Finished {
                 let state = webview.state::<AppState>();

@@ -5,6 +5,7 @@ mod app;
 mod away;
 mod browse;
 mod commands;
+mod media;
 mod ingress;
 mod newwindow;
 mod plugin;

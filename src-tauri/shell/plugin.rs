@@ -36,7 +36,7 @@ static INIT_SCRIPT: LazyLock<String> = LazyLock::new(|| {
 pub fn init() -> TauriPlugin<Wry> {
     Builder::new("notifications")
         .js_init_script(INIT_SCRIPT.as_str())
-        .invoke_handler(tauri::generate_handler![notify, notify_batch, open_link, dismiss, mode, crm_post, host_call, web_permission, web_notify, browse, page_failed])
+        .invoke_handler(tauri::generate_handler![notify, notify_batch, open_link, dismiss, mode, crm_post, host_call, web_permission, web_notify, browse, page_failed, permission_answer])
         .build()
 }
 
@@ -239,6 +239,16 @@ async fn page_failed(app: AppHandle, webview: Webview, method: String, message: 
     let message: String = message.chars().take(200).collect();
     workbench::record_host(&app, &source, &format!("{method} (the page's own)"), "null", "rejected", &message);
     Ok(())
+}
+
+/// The agent's answer to Kolokol's microphone/camera prompt in this page's
+/// overlay; the key proves a person clicked it.
+#[tauri::command]
+async fn permission_answer(app: AppHandle, webview: Webview, id: u64, allow: bool, key: Option<String>) -> Result<(), String> {
+    if key.as_deref() != Some(GESTURE_KEY.as_str()) {
+        return Err("key: permissions are answered by a click on Kolokol's prompt only".into());
+    }
+    super::media::answer(&app, webview.label().to_owned(), id, allow)
 }
 
 /// `Notification.permission` for this page: "granted" on the account's origin only.

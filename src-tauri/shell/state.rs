@@ -35,6 +35,10 @@ pub struct AppState {
     pub(super) lock_watch: std::sync::OnceLock<Result<String, String>>,
     /// Page zoom per origin (`zoom.json`).
     pub(super) zoom: crate::core::zoom::ZoomStore,
+    /// Microphone and camera answers per origin (`permissions.json`); read
+    /// where WebKitGTK asks Kolokol (WebView2 and WKWebView ask by themselves).
+    #[cfg_attr(not(all(unix, not(target_os = "macos"))), allow(dead_code))]
+    pub(super) permissions: crate::core::permissions::PermissionStore,
     /// The loopback HTTP ingress: its address, or why it is not serving (set at start-up when on).
     pub(super) http: std::sync::OnceLock<Result<std::net::SocketAddr, String>>,
     /// The fleet client, when configured.

@@ -436,3 +436,13 @@ for (const name of ["APP", "AMOCRM"]) {
     true,
   );
 })();
+
+// Kolokol's prompt for a softphone's microphone (the app asks only for the
+// account's pages); the answer needs a person's click.
+window.addEventListener("kolokol:permission", (ev) => {
+  const d = ev && ev.detail;
+  if (!invoke || !d || typeof d.id !== "number") return;
+  overlay.ask(d, (allow) =>
+    invoke("plugin:notifications|permission_answer", { id: d.id, allow, key: GESTURE_KEY }).catch((e) => warn(`permission: ${e}`)),
+  );
+});

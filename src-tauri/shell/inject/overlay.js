@@ -7,11 +7,15 @@ const overlay = (() => {
     ? { close: "Закрыть", card: "Открыть карточку", recording: "Запись", call: "Входящий звонок",
         more: (n) => `ещё ${n}`, region: "Уведомления Kolokol",
         noAccount: "Относительная ссылка: укажите адрес аккаунта в настройках Kolokol, чтобы её открыть",
-        find: "Найти на странице", notFound: "Не найдено" }
+        find: "Найти на странице", notFound: "Не найдено",
+        wants: (o, d) => `${o} запрашивает ${({ microphone: "микрофон", camera: "камеру" })[d] || "микрофон и камеру"}`,
+        allow: "Разрешить", block: "Запретить" }
     : { close: "Close", card: "Open card", recording: "Recording", call: "Incoming call",
         more: (n) => `+${n} more`, region: "Kolokol notifications",
         noAccount: "Relative link: set the account address in Kolokol's settings to open it",
-        find: "Find in page", notFound: "Not found" };
+        find: "Find in page", notFound: "Not found",
+        wants: (o, d) => `${o} wants to use your ${({ microphone: "microphone", camera: "camera" })[d] || "microphone and camera"}`,
+        allow: "Allow", block: "Block" };
   const MAX_VISIBLE = 5;
   const AUTO_CLOSE_MS = { message: 6000, error: 8000 };
   // Set through the CSSOM, one property at a time: a page's CSP (ours
@@ -24,7 +28,7 @@ const overlay = (() => {
     error: '<path d="M12 2 1 21h22L12 2zm-1 7h2v6h-2V9zm0 8h2v2h-2v-2z"/>',
     call: '<path d="M6.6 10.8a15.1 15.1 0 0 0 6.6 6.6l2.2-2.2a1 1 0 0 1 1-.25 11.4 11.4 0 0 0 3.6.57 1 1 0 0 1 1 1V20a1 1 0 0 1-1 1A17 17 0 0 1 3 4a1 1 0 0 1 1-1h3.5a1 1 0 0 1 1 1c0 1.25.2 2.45.57 3.57a1 1 0 0 1-.25 1z"/>',
   };
-  let host = null, root = null, stack = null, more = null, findBar = null, findSheet = null;
+  let host = null, root = null, stack = null, more = null, findBar = null, findSheet = null, prompts = null;
 
   function el(tag, attrs, text) {
     const e = document.createElement(tag);
@@ -366,6 +370,33 @@ const overlay = (() => {
       const input = findBar.querySelector("input");
       input.focus();
       input.select();
+    },
+    // Kolokol's microphone/camera prompt: stays until a person answers it
+    // (`answer(allow)` runs for a trusted click only).
+    ask(detail, answer) {
+      mount();
+      const p = el("div", { class: "popup prompt", role: "alertdialog", "data-part": "permission", "data-device": String(detail.device) });
+      const body = el("div", { class: "body" });
+      body.append(el("div", { class: "text", "data-part": "text" }, T.wants(String(detail.origin), String(detail.device))));
+      const actions = el("div", { class: "actions" });
+      const button = (label, allow) => {
+        const b = el("button", { type: "button", "data-part": allow ? "allow" : "block" }, label);
+        b.addEventListener("click", (ev) => {
+          if (!ev.isTrusted) return;
+          p.remove();
+          answer(allow);
+        });
+        return b;
+      };
+      actions.append(button(T.allow, true), button(T.block, false));
+      body.append(actions);
+      p.append(el("div", { class: "icon" }), body);
+      // Above the popups, so arriving notifications never move it under the pointer.
+      if (!prompts) {
+        prompts = el("div", { class: "stack prompts" });
+        root.insertBefore(prompts, stack);
+      }
+      prompts.append(p);
     },
     dismiss(idOrTag) {
       const key = String(idOrTag);
