@@ -79,6 +79,7 @@ pub fn run() {
                 toast::Opens::History { after_seq } => open_history_after(app, Some(*after_seq)),
                 toast::Opens::Page { source } => super::webnotify::clicked(app, source, &action.notification_id),
                 toast::Opens::Take { tag } => super::ingress::take(app, tag),
+                toast::Opens::File { path } => super::downloads::open(app, path),
             }
         }
     });
@@ -230,7 +231,7 @@ pub fn run() {
             tracing::info!(tray_ready_ms = state.started.elapsed().as_millis() as u64, "tray ready");
             // The workspace shows untrusted pages: it may only go to the web, its
             // own pages and local targets (never file:, data:, javascript:).
-            WebviewWindowBuilder::new(handle, WORKSPACE, WebviewUrl::App("index.html".into()))
+            super::downloads::attach(WebviewWindowBuilder::new(handle, WORKSPACE, WebviewUrl::App("index.html".into())))
                 .data_directory(webview_data(&state.data_dir))
                 .title("Kolokol")
                 .inner_size(1100.0, 760.0)
