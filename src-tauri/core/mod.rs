@@ -5,6 +5,7 @@ pub mod datadir;
 pub mod html;
 pub mod i18n;
 pub mod links;
+pub mod memory;
 pub mod quota;
 pub mod router;
 pub mod settings;

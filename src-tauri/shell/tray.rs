@@ -1,4 +1,5 @@
-//! The tray icon and its menu: Open workspace, Workbench, Open recent ▸,
+//! The tray icon and its menu: Open workspace (saying so when it runs a page
+//! hidden), Workbench, Open recent ▸,
 //! History (N unread), Do not disturb, Start at login, Quit; above them, when
 //! the control channel could not start, a disabled line saying why. The unread count shows as the tray's label where the
 //! platform has one and as a badge drawn into the icon.
@@ -37,6 +38,7 @@ pub struct TrayState {
     pub label: Option<String>,
     pub tooltip: String,
     pub history_item: String,
+    pub open_item: String,
     pub do_not_disturb: bool,
     pub start_at_login: bool,
 }
@@ -89,7 +91,8 @@ pub fn create(app: &AppHandle, lang: Lang, dnd: bool, control_problem: Option<St
 
 impl Tray {
     /// Shows `unread` and the do-not-disturb state; labels in `lang`.
-    pub fn update(&self, lang: Lang, unread: u64, dnd: bool, login: bool) {
+    /// `running`: what the hidden workspace keeps running, if anything.
+    pub fn update(&self, lang: Lang, unread: u64, dnd: bool, login: bool, running: Option<&str>) {
         let s = i18n::strings(lang);
         let history_item = i18n::history_item(lang, unread);
         let label = (unread > 0).then(|| badge::label(unread));
@@ -98,7 +101,8 @@ impl Tray {
             let _ = item.set_text(format!("{}: {why}", s.command_line_unavailable));
             tooltip = format!("{tooltip} — {}", s.command_line_unavailable);
         }
-        let _ = self.open.set_text(s.open_workspace);
+        let open_item = i18n::open_workspace_item(lang, running);
+        let _ = self.open.set_text(&open_item);
         let _ = self.workbench.set_text(s.workbench);
         let _ = self.recent.set_text(s.recent);
         let _ = self.quit.set_text(s.quit);
@@ -118,7 +122,7 @@ impl Tray {
                 let _ = self.icon.set_icon(Some(Image::new_owned(drawn, *w, *h)));
             }
         }
-        *shown = TrayState { unread, label, tooltip, history_item, do_not_disturb: dnd, start_at_login: login };
+        *shown = TrayState { unread, label, tooltip, history_item, open_item, do_not_disturb: dnd, start_at_login: login };
     }
 }
 
@@ -128,8 +132,9 @@ pub fn refresh(app: &AppHandle) {
     let settings = state.settings.get();
     let lang = Lang::from_setting(&settings.language);
     let unread = state.unread();
+    let running = state.background.lock().unwrap_or_else(|e| e.into_inner()).clone();
     if let Some(tray) = app.try_state::<Tray>() {
-        tray.update(lang, unread, settings.do_not_disturb, super::app::autostart_enabled(app));
+        tray.update(lang, unread, settings.do_not_disturb, super::app::autostart_enabled(app), running.as_deref());
     }
 }
 
