@@ -5,6 +5,7 @@
 //! does (tests/support/desktop.rs), its tray is clicked over D-Bus as a panel
 //! does, its process tree is read from /proc. Runs inside ./dev.sh test's
 //! session (Xvfb, D-Bus, dunst).
+#![cfg(target_os = "linux")]
 
 mod support;
 
