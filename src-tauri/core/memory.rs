@@ -15,6 +15,9 @@ pub struct Process {
     pub name: String,
     pub pss_kib: u64,
     pub rss_kib: u64,
+    /// Pages no other process maps (Private_Clean + Private_Dirty): unlike
+    /// PSS, this does not shrink when other programs share its libraries.
+    pub private_kib: u64,
 }
 
 /// A process and its descendants, with their sums.
@@ -22,6 +25,7 @@ pub struct Process {
 pub struct Tree {
     pub pss_kib: u64,
     pub rss_kib: u64,
+    pub private_kib: u64,
     pub processes: Vec<Process>,
 }
 
@@ -32,12 +36,12 @@ impl Tree {
     }
 }
 
-/// `Pss:` and `Rss:` (KiB) of a `/proc/PID/smaps_rollup` text.
-pub fn parse_rollup(text: &str) -> Option<(u64, u64)> {
+/// `Pss:`, `Rss:` and `Private_Clean:` + `Private_Dirty:` (KiB) of a `/proc/PID/smaps_rollup` text.
+pub fn parse_rollup(text: &str) -> Option<(u64, u64, u64)> {
     let field = |name: &str| {
         text.lines().find_map(|l| l.strip_prefix(name)?.trim().strip_suffix("kB")?.trim().parse::<u64>().ok())
     };
-    Some((field("Pss:")?, field("Rss:")?))
+    Some((field("Pss:")?, field("Rss:")?, field("Private_Clean:").unwrap_or(0) + field("Private_Dirty:").unwrap_or(0)))
 }
 
 /// The parent pid in a `/proc/PID/stat` text (its name may hold spaces and parentheses).
@@ -79,18 +83,19 @@ pub fn tree(root: u32) -> Result<Tree, String> {
             Err(e) if pid == root => return Err(format!("cannot read /proc/{pid}/smaps_rollup: {e}")),
             Err(_) => continue,
         };
-        let Some((pss_kib, rss_kib)) = parse_rollup(&rollup) else {
+        let Some((pss_kib, rss_kib, private_kib)) = parse_rollup(&rollup) else {
             if pid == root {
                 return Err(format!("/proc/{pid}/smaps_rollup has no Pss/Rss lines"));
             }
             continue;
         };
         let name = std::fs::read_to_string(dir.join("comm")).map(|s| s.trim_end().to_owned()).unwrap_or_default();
-        processes.push(Process { pid, name, pss_kib, rss_kib });
+        processes.push(Process { pid, name, pss_kib, rss_kib, private_kib });
     }
     Ok(Tree {
         pss_kib: processes.iter().map(|p| p.pss_kib).sum(),
         rss_kib: processes.iter().map(|p| p.rss_kib).sum(),
+        private_kib: processes.iter().map(|p| p.private_kib).sum(),
         processes,
     })
 }
@@ -107,6 +112,7 @@ pub fn status(root: u32) -> Value {
         Ok(t) => json!({
             "pss_kib": t.pss_kib,
             "rss_kib": t.rss_kib,
+            "private_kib": t.private_kib,
             "webkit_processes": t.webkit_processes(),
             "processes": t.processes,
         }),
@@ -120,8 +126,8 @@ mod tests {
 
     #[test]
     fn rollup_and_stat_are_parsed() {
-        let rollup = "55d0-7ffd ---p 00000000 00:00 0  [rollup]\nRss:              123456 kB\nPss:               65432 kB\nPss_Dirty:  100 kB\n";
-        assert_eq!(parse_rollup(rollup), Some((65432, 123456)));
+        let rollup = "55d0-7ffd ---p 00000000 00:00 0  [rollup]\nRss:              123456 kB\nPss:               65432 kB\nPss_Dirty:  100 kB\nPrivate_Clean:   2000 kB\nPrivate_Dirty:     500 kB\n";
+        assert_eq!(parse_rollup(rollup), Some((65432, 123456, 2500)));
         assert_eq!(parse_rollup("Rss: 1 kB\n"), None);
         assert_eq!(parse_ppid("4242 (Web (Content) x) S 17 4242 1 0"), Some(17));
         assert_eq!(parse_ppid("garbage"), None);
@@ -145,7 +151,7 @@ mod tests {
         let _ = child.wait();
         assert_eq!(t.processes[0].pid, std::process::id());
         assert!(t.processes.iter().any(|p| p.pid == child.id() && p.name == "sleep"), "{t:?}");
-        assert!(t.pss_kib > 0 && t.rss_kib >= t.pss_kib, "{t:?}");
+        assert!(t.pss_kib > 0 && t.rss_kib >= t.pss_kib && t.pss_kib >= t.private_kib && t.private_kib > 0, "{t:?}");
         assert_eq!(t.webkit_processes(), 0);
         assert!(tree(u32::MAX).is_err());
         assert_eq!(status(u32::MAX)["pss_kib"], Value::Null);

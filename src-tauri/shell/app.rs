@@ -393,7 +393,7 @@ pub(crate) fn open_history(app: &AppHandle) {
         .inner_size(900.0, 720.0)
         .build()
     {
-        Ok(_) => {}
+        Ok(w) => super::webkit::own_window(&w),
         Err(e) => tracing::warn!("cannot open the history window: {e}"),
     }
 }

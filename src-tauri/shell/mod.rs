@@ -7,6 +7,7 @@ mod newwindow;
 mod plugin;
 mod state;
 mod tray;
+mod webkit;
 mod workbench;
 
 pub use app::run;

@@ -408,7 +408,7 @@ pub fn show_window(app: &AppHandle) {
         }
     }
     match builder.build() {
-        Ok(_) => {}
+        Ok(w) => super::webkit::own_window(&w),
         Err(e) => tracing::warn!("cannot open the workbench window: {e}"),
     }
 }
