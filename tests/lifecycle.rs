@@ -91,6 +91,8 @@ fn tray_only_runs_no_webview_and_history_comes_and_goes() {
     assert_eq!(st["windows"], json!([]));
     assert!(st["memory"]["pss_kib"].as_u64().unwrap() > 0, "{st}");
     assert_eq!(st["memory"]["webkit_processes"], 0);
+    let human = String::from_utf8_lossy(&kolokol(&data, &["status"]).stdout).into_owned();
+    assert!(human.contains("MiB PSS over 1 process (0 of WebKit)"), "{human}");
 
     // A call from the command line is stored, toasted and counted, still without a webview.
     let out = kolokol(&data, &["send", "add_call", r#"{"text":"Call from +7 999 000-11-22","from":"Tray only"}"#]);

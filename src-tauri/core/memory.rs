@@ -120,6 +120,20 @@ pub fn status(root: u32) -> Value {
     }
 }
 
+/// One line for `kolokol status` from the `memory` part of its answer.
+pub fn describe(memory: &Value) -> String {
+    match (memory["pss_kib"].as_u64(), memory["processes"].as_array()) {
+        (Some(pss), Some(procs)) => format!(
+            "memory: {:.1} MiB PSS over {} process{} ({} of WebKit)",
+            pss as f64 / 1024.0,
+            procs.len(),
+            if procs.len() == 1 { "" } else { "es" },
+            memory["webkit_processes"].as_u64().unwrap_or(0)
+        ),
+        _ => format!("memory: not measured: {}", memory["reason"].as_str().unwrap_or("no figure in the answer")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +145,14 @@ mod tests {
         assert_eq!(parse_rollup("Rss: 1 kB\n"), None);
         assert_eq!(parse_ppid("4242 (Web (Content) x) S 17 4242 1 0"), Some(17));
         assert_eq!(parse_ppid("garbage"), None);
+    }
+
+    #[test]
+    fn status_line() {
+        let v = json!({ "pss_kib": 61_440, "processes": [{}, {}, {}], "webkit_processes": 2 });
+        assert_eq!(describe(&v), "memory: 60.0 MiB PSS over 3 processes (2 of WebKit)");
+        assert_eq!(describe(&json!({ "pss_kib": null, "reason": "Linux only" })), "memory: not measured: Linux only");
+        assert_eq!(describe(&Value::Null), "memory: not measured: no figure in the answer");
     }
 
     #[test]
