@@ -2,7 +2,7 @@
 # Kolokol's commands. On a fresh Debian 12 / Ubuntu machine:
 #   ./dev.sh run     install what is missing, build, start the app
 #   ./dev.sh test    install what is missing, run every test (end-to-end included)
-#   ./dev.sh bench   the benchmarks (popup latency, cold start, center, history, workbench,
+#   ./dev.sh bench   the benchmarks (popup latency, cold start, center, history, workbench, fleet,
 #                    memory against Chromium's app mode)
 #   ./dev.sh fuzz [TARGET|all] [SECONDS]   the fuzz targets (fuzz/), 60 s each by default
 set -euo pipefail
@@ -12,13 +12,18 @@ cd "$(dirname "$0")"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kolokol-target}"
 
 BUILD_PACKAGES=(build-essential pkg-config file curl ca-certificates libssl-dev
-  libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev patchelf)
+  libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev patchelf
+  hunspell-ru hunspell-en-us)
 # A real webview under a virtual display, its WebDriver, a D-Bus session, and a
 # notification server (dunst) for the toast tests; busctl (systemd) reads the tray;
 # useradd (passwd) and python3 play the second local user of tests/control.rs;
-# mingw-w64 cross-builds Kolokol for Windows and wine runs it (tests/windows.sh).
+# mingw-w64 cross-builds Kolokol for Windows and wine runs it (tests/windows.sh);
+# nats-server is the call center's broker that tests/fleet.rs starts (with -js);
+# PulseAudio (a silent source) is the softphone's microphone and xdotool the
+# person clicking Kolokol's prompt in tests/e2e.rs.
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 systemd dunst libnotify-bin
-  lintian python3-venv passwd python3 gcc-mingw-w64-x86-64 wine64)
+  lintian python3-venv passwd python3 gcc-mingw-w64-x86-64 wine64 nats-server
+  pulseaudio gstreamer1.0-pulseaudio xdotool)
 # The memory benchmark sets Kolokol beside Chromium's app mode on the same page.
 BENCH_PACKAGES=(chromium)
 WINDOWS_TARGET=x86_64-pc-windows-gnu
@@ -209,7 +214,7 @@ case "$cmd" in
     ensure_rust
     ensure_node_tools
     ensure_tauri_driver
-    in_desktop_session cargo bench --bench popup --bench center --bench history --bench workbench --bench memory "$@"
+    in_desktop_session cargo bench --bench popup --bench center --bench history --bench workbench --bench fleet --bench memory "$@"
     ;;
   fuzz)
     shift

@@ -8,6 +8,9 @@ const VENDOR: &[(&str, &str)] = &[
     ("node_modules/requirejs/require.js", "require.js"),
     ("node_modules/jquery/dist/jquery.min.js", "jquery.js"),
     ("node_modules/underscore/underscore-umd-min.js", "underscore.js"),
+    ("node_modules/moment/min/moment.min.js", "moment.js"),
+    ("node_modules/twig/twig.min.js", "twig.js"),
+    ("node_modules/requirejs-text/text.js", "text.js"),
 ];
 
 fn vendor() {
@@ -17,7 +20,7 @@ fn vendor() {
         println!("cargo:rerun-if-changed={from}");
         if let Err(e) = std::fs::copy(from, out.join(to)) {
             panic!(
-                "{from}: {e}. The widget host page needs RequireJS, jQuery and underscore from npm: \
+                "{from}: {e}. The widget host page needs RequireJS, jQuery, underscore, moment, twig and requirejs-text from npm: \
                  run `npm install` in the repository (./dev.sh does it)."
             );
         }
@@ -60,13 +63,16 @@ fn main() {
                     "calllog_export",
                     "calllog_resend",
                     "profile_set",
+                    "crm_stubs",
+                    "crm_stub_set",
+                    "crm_stub_remove",
                 ])
                 .permissions_path_pattern("./src-tauri/permissions/app/**/*"),
         )
         .plugin(
             "notifications",
             tauri_build::InlinedPlugin::new()
-                .commands(&["notify", "notify_batch", "open_link", "dismiss", "mode"])
+                .commands(&["notify", "notify_batch", "open_link", "dismiss", "mode", "crm_post", "host_call", "web_permission", "web_notify", "browse", "page_failed", "permission_answer"])
                 .default_permission(tauri_build::DefaultPermissionRule::AllowAllCommands),
         );
     tauri_build::try_build(attrs).expect("tauri-build failed");

@@ -2,7 +2,9 @@
 //!
 //! The folders follow a notification on its way:
 //! - `ingress/`: ways in other than a page — the command line and the running
-//!   instance's local control socket (pages come in through `shell/plugin.rs`);
+//!   instance's local control socket, the loopback HTTP endpoint, the call
+//!   center's fleet over NATS JetStream and the PBX's command (pages come in
+//!   through `shell/plugin.rs`);
 //! - `core/`: the contract and the decisions — validation and normalisation
 //!   (`api`), the HTML subset, link rules, routing, settings, Kolokol's strings;
 //! - `channels/`: where an accepted notification goes — the durable history,

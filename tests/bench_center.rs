@@ -224,7 +224,16 @@ fn click_history(pid: u64) {
 async fn main() {
     support::require_environment();
     println!("kolokol center benchmarks ({} build)", if cfg!(debug_assertions) { "debug" } else { "release" });
-    commit_and_notify_latency().await;
-    burst().await;
-    million_rows_window().await;
+    // `cargo bench --bench center -- burst` runs only the sections named.
+    let only: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let run = |name: &str| only.is_empty() || only.iter().any(|o| name.contains(o.as_str()));
+    if run("latency") {
+        commit_and_notify_latency().await;
+    }
+    if run("burst") {
+        burst().await;
+    }
+    if run("million") {
+        million_rows_window().await;
+    }
 }

@@ -275,7 +275,7 @@ fn main() {
     let mut slowest = (0.0, String::new());
     let mut exact = 0;
     for q in &queries {
-        let query = Query { search: Some(q.clone()), filter: Filter::All, before_seq: None, limit: 50 };
+        let query = Query { search: Some(q.clone()), filter: Filter::All, before_seq: None, after_seq: None, limit: 50 };
         let t = Instant::now();
         let p = h.list(&query).expect("search");
         let d = ms(t.elapsed());
@@ -288,7 +288,7 @@ fn main() {
     summary("search, 200 queries, limit 50 (+ capped count)", lat);
     println!("  slowest query {:?}: {:.1} ms; {exact}/200 had an exact total (<= 1,000 hits)", slowest.1, slowest.0);
     for q in ["звонок", "п", "з", "9", "пе"] {
-        let query = Query { search: Some(q.into()), filter: Filter::All, before_seq: None, limit: 50 };
+        let query = Query { search: Some(q.into()), filter: Filter::All, before_seq: None, after_seq: None, limit: 50 };
         let mut v: Vec<f64> = (0..5)
             .map(|_| {
                 let t = Instant::now();
@@ -301,7 +301,7 @@ fn main() {
     }
     let mut lat = Vec::new();
     for q in queries.iter().take(100) {
-        let query = Query { search: Some(q.clone()), filter: Filter::Calls, before_seq: None, limit: 50 };
+        let query = Query { search: Some(q.clone()), filter: Filter::Calls, before_seq: None, after_seq: None, limit: 50 };
         let t = Instant::now();
         h.list(&query).expect("search");
         lat.push(ms(t.elapsed()));

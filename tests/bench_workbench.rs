@@ -1,6 +1,7 @@
 //! Benchmarks of the widget workbench, run with ./dev.sh bench (a real webview
 //! under Xvfb):
-//! - widget folder opened → the widget's `init` called (ms), over repeated opens;
+//! - widget folder opened → the widget's `init` called (ms), over repeated opens,
+//!   for the sample widget and each amoCRM-style fixture; the host page's own cost;
 //! - the call log with 100,000 entries: frame times of the workbench window
 //!   while its list scrolls and while entries keep arriving; page fetches.
 
@@ -56,6 +57,40 @@ async fn folder_open_to_init() {
     }
     println!("widget folder open → init called, at start-up: {:.0} ms (includes the app's start)", first.unwrap());
     summary("widget folder open → init called", times);
+    app.stop().await;
+}
+
+/// Each fixture widget: folder opened → `init` called, RUNS opens each; and the
+/// host page's own cost: navigation → its modules ran, and → the widget's
+/// script.js asked for (env.json, the libraries, the i18n file in between).
+async fn fixtures_open_to_init() {
+    const RUNS: usize = 10;
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let app = App::start(&["open", fixtures.join("plain.html").to_str().unwrap()]).await;
+    let workspace = app.client.window().await.unwrap();
+    let bench = app.other_window(&workspace).await;
+    let (mut modules, mut script) = (Vec::new(), Vec::new());
+    for name in ["widget-telephony", "widget-settings", "widget-kommo", "widget-templates", "widget-legacy", "widget-es"] {
+        let folder = fixtures.join(name);
+        let mut times = Vec::new();
+        for _ in 0..RUNS {
+            app.client.switch_to_window(bench.clone()).await.unwrap();
+            invoke(&app, "workbench_start_page", json!({})).await;
+            app.client.switch_to_window(workspace.clone()).await.unwrap();
+            wait(&app, "location.protocol === 'tauri:' && document.readyState === 'complete'", 20).await;
+            app.client.switch_to_window(bench.clone()).await.unwrap();
+            invoke(&app, "workbench_open", json!({ "input": folder })).await;
+            app.client.switch_to_window(workspace.clone()).await.unwrap();
+            wait(&app, "window.__kolokolHost && __kolokolHost.initCalledAt && __kolokolHost.timing.script", 30).await;
+            let t = app.js("return [__kolokolHost.initCalledAt - __kolokolHost.openedMs, __kolokolHost.timing.modules, __kolokolHost.timing.script];").await;
+            times.push(t[0].as_f64().unwrap());
+            modules.push(t[1].as_f64().unwrap());
+            script.push(t[2].as_f64().unwrap());
+        }
+        summary(&format!("{name}: folder open → init called"), times);
+    }
+    summary("host page: navigation → its modules ran", modules);
+    summary("host page: navigation → script.js asked for", script);
     app.stop().await;
 }
 
@@ -121,6 +156,12 @@ return frames.slice(1);",
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     println!("(WebKit rounds performance.now() to whole milliseconds)");
+    // `-- fixtures` runs only the fixture widgets' figures.
+    if std::env::args().any(|a| a == "fixtures") {
+        fixtures_open_to_init().await;
+        return;
+    }
     folder_open_to_init().await;
+    fixtures_open_to_init().await;
     call_log_with_100k().await;
 }

@@ -40,6 +40,12 @@ fn dunst_history() -> Vec<Value> {
     v["data"][0].as_array().cloned().unwrap_or_default()
 }
 
+/// Toasts dunst shows now.
+fn displayed() -> usize {
+    let out = Command::new("dunstctl").args(["count", "displayed"]).output().expect("dunstctl");
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
+}
+
 fn dunst_field(n: &Value, key: &str) -> String {
     n[key]["data"].as_str().map(str::to_owned).unwrap_or_else(|| n[key]["data"].to_string())
 }
@@ -298,6 +304,11 @@ return null;"#)
     let history = wait_until_async(&app, workspace.clone()).await;
     app.client.switch_to_window(history).await.unwrap();
     app.wait_for("document.body.dataset.ready === 'true' && document.querySelectorAll('#history-list [data-seq]').length === 3").await;
+    // A trusted window goes to no page but Kolokol's own (it would get the history commands).
+    let own = app.js("return location.href;").await;
+    app.js("location.href = 'https://example.com/'; return null;").await;
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    assert_eq!(app.js("return location.href;").await, own, "the history window navigated away");
     let rows = app
         .js("return [...document.querySelectorAll('#history-list [data-seq]')].map((r) => ({ look: r.dataset.look, read: r.dataset.read, from: r.querySelector('[data-part=from]')?.textContent ?? null, duration: r.querySelector('[data-part=duration]')?.textContent ?? null }));")
         .await;
@@ -307,15 +318,112 @@ return null;"#)
     let shot = std::env::temp_dir().join("kolokol-history-window.png");
     std::fs::write(&shot, app.client.screenshot().await.unwrap()).unwrap();
     eprintln!("screenshot: {}", shot.display());
-    // Mark all read: the tray and the status follow.
+    // Mark all read: the tray and the status follow at once (the count is a
+    // read mark, not a row update; 2 s covers spawning `kolokol status` twice).
+    let clicked = Instant::now();
     app.js("document.getElementById('mark-all-read').click(); return null;").await;
     wait_until("unread 0", || (status(&app)["unread"] == json!(0)).then_some(()));
     wait_until("the tray label cleared", || (tray_label(&name).is_empty()).then_some(()));
+    assert!(clicked.elapsed() < Duration::from_secs(2), "mark all read took {:?} to reach the tray", clicked.elapsed());
     // Live: a new call appears in the open window.
     app.client.switch_to_window(workspace).await.unwrap();
     app.js("await APP.notifications.add_call({ text: 'Ещё звонок', from: 'Иванов' }); return null;").await;
     app.client.switch_to_window(wait_until_async(&app, app.client.window().await.unwrap()).await).await.unwrap();
     app.wait_for("document.querySelectorAll('#history-list [data-seq]').length === 4 || !!document.getElementById('history-new')?.offsetParent").await;
+    app.stop().await;
+}
+
+/// Do-not-disturb on, calls and errors arrive (calls still ring through), off
+/// again: one "missed while away" toast sums them up, and its click opens the
+/// history on exactly those rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn back_from_do_not_disturb_one_summary_opens_what_arrived() {
+    require_dunst();
+    let app = App::start(&[]).await;
+    app.js("await APP.notifications.add_error({ text: 'before the break' }); return null;").await;
+    let st = wait_until("the first row", || Some(status(&app)).filter(|st| st["unread"] == 1));
+    let name = tray_bus_name(st["pid"].as_u64().unwrap());
+    click_tray_item(&name, "Do not disturb");
+    wait_until("away", || (status(&app)["away"]["reasons"] == json!(["do_not_disturb"])).then_some(()));
+    for i in 0..5 {
+        let out = kolokol(&app, &["send", "add_call", &json!({ "text": format!("call {i}"), "from": format!("+7 900 {i}") }).to_string()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    app.js("await APP.notifications.add_error({ text: 'while away 1' }); await APP.notifications.add_error({ text: 'while away 2' }); return null;").await;
+    wait_until("8 rows", || (status(&app)["unread"] == 8).then_some(()));
+    // Calls break through do-not-disturb: 3 toasts, then "2 new calls" once
+    // the burst's summary is due. Close them all before the break ends.
+    wait_until("the burst's summary", || (status(&app)["channels"]["toast"]["pending"] == 0).then_some(()));
+    dunst_history();
+    let before = dunst_history().len();
+    click_tray_item(&name, "Do not disturb");
+    wait_until("the summary toast", || (displayed() == 1).then_some(()));
+    let st = status(&app);
+    assert_eq!(st["away"]["reasons"], json!([]));
+    assert!(st["away"]["session_lock"]["available"].is_boolean(), "{st}");
+    // The click (dunst's `action` runs the default action) opens the history.
+    let workspace = app.client.window().await.unwrap();
+    let out = Command::new("dunstctl").args(["action", "0"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let history = wait_until_async(&app, workspace).await;
+    app.client.switch_to_window(history).await.unwrap();
+    app.wait_for("document.body.dataset.ready === 'true' && document.querySelectorAll('#history-list [data-seq]').length === 7 && !document.getElementById('history-away').hidden").await;
+    let total = app.js("return document.getElementById('history-total').dataset.count;").await;
+    assert_eq!(total, json!("7"), "only what arrived while away");
+    // Its chip goes back to everything.
+    app.js("document.getElementById('history-away').click(); return null;").await;
+    app.wait_for("document.querySelectorAll('#history-list [data-seq]').length === 8 && document.getElementById('history-away').hidden").await;
+    // Nothing replayed: one new toast, the summary.
+    let after: Vec<Value> = dunst_history();
+    assert_eq!(after.len() - before, 1, "{after:#?}");
+    assert_eq!(dunst_field(&after[0], "summary"), "Missed calls: 5, errors: 2");
+    assert!(dunst_field(&after[0], "body").contains("While you were away"), "{:?}", after[0]);
+    app.stop().await;
+}
+
+/// The account's page: `new Notification(...)` is granted and becomes a
+/// toast in dunst, whose click reaches the page's `onclick`; another origin
+/// is denied and shows nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_notifications_of_the_account_become_toasts_and_others_are_denied() {
+    require_dunst();
+    let fx = support::Fixtures::serve();
+    let app = App::start_with_settings(json!({ "account_url": fx.origin }), &["open", &fx.url("plain.html")]).await;
+    dunst_history();
+    let before = dunst_history().len();
+    let v = app
+        .js(r#"const p = await Notification.requestPermission();
+const n = new Notification("Новая заявка", { body: "Иванов <b>Пётр</b>", tag: "lead-7" });
+window.webClicks = 0;
+n.onclick = () => window.webClicks++;
+const shown = await new Promise((r) => { n.onshow = () => r("show"); n.onerror = () => r("error"); setTimeout(() => r("timeout"), 5000); });
+return { p, now: Notification.permission, shown };"#)
+        .await;
+    assert_eq!(v, json!({ "p": "granted", "now": "granted", "shown": "show" }));
+    wait_until("the toast", || (displayed() == 1).then_some(()));
+    let out = Command::new("dunstctl").args(["action", "0"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    app.wait_for("window.webClicks === 1").await;
+    let all = dunst_history();
+    assert_eq!(all.len() - before, 1, "{all:#?}");
+    assert_eq!(dunst_field(&all[0], "summary"), "Новая заявка");
+    let body = dunst_field(&all[0], "body");
+    let host = fx.origin.trim_start_matches("http://");
+    assert!(body.contains("Иванов") && body.contains(host), "the text and where it came from: {body}");
+
+    // Another origin (the same server under another name) is denied.
+    let other = fx.url("plain.html").replace("127.0.0.1", "localhost");
+    app.js(&format!("location.href = {}; return null;", json!(other))).await;
+    app.wait_for("location.hostname === 'localhost' && document.readyState === 'complete'").await;
+    let v = app
+        .js(r#"const p = await Notification.requestPermission();
+const n = new Notification("spam", { body: "from elsewhere" });
+const shown = await new Promise((r) => { n.onshow = () => r("show"); n.onerror = () => r("error"); setTimeout(() => r("timeout"), 5000); });
+return { p, shown };"#)
+        .await;
+    assert_eq!(v, json!({ "p": "denied", "shown": "error" }));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(displayed(), 0, "nothing shown for another origin");
     app.stop().await;
 }
 
@@ -341,6 +449,14 @@ async fn language_setting_switches_the_tray_and_toasts() {
     let workspace = app.client.window().await.unwrap();
     app.client.switch_to_window(app.other_window(&workspace).await).await.unwrap();
     app.wait_for("document.body.dataset.ready === 'true' && !!document.getElementById('language')").await;
+    // Retention: a value that is not a count is refused, naming the setting;
+    // a good one is saved and applied.
+    app.js("const d = document.getElementById('keep-days'); d.value = '-3'; d.dispatchEvent(new Event('change')); return null;").await;
+    app.wait_for("document.getElementById('account-status').textContent.startsWith('Keep history for')").await;
+    app.js("const d = document.getElementById('keep-days'); d.value = '30'; d.dispatchEvent(new Event('change')); return null;").await;
+    wait_until("retention saved", || {
+        std::fs::read_to_string(app.data_dir.path().join("settings.json")).ok().filter(|s| s.contains("\"history_keep_days\": 30")).map(|_| ())
+    });
     app.js("const s = document.getElementById('language'); s.value = 'ru'; s.dispatchEvent(new Event('change')); return null;").await;
     app.client.switch_to_window(workspace).await.unwrap();
     wait_until("Russian settings saved", || {
@@ -407,6 +523,6 @@ async fn tray_recent_reopens_a_target() {
     app.wait_for("location.protocol === 'tauri:' && document.readyState === 'complete'").await;
     let name = tray_bus_name(status(&app)["pid"].as_u64().unwrap());
     assert_eq!(click_tray_item(&name, "widget"), "widget");
-    app.wait_for("location.href.startsWith('kolokol://localhost/__kolokol/host.html') && !!window.__kolokolHost && __kolokolHost.ready && window.sampleCallbacks.includes('init')").await;
+    app.wait_for("location.protocol === 'kolokol:' && /^t[0-9a-f]{16}$/.test(location.host) && location.pathname === '/__kolokol/host.html' && !!window.__kolokolHost && __kolokolHost.ready && window.sampleCallbacks.includes('init')").await;
     app.stop().await;
 }

@@ -654,6 +654,183 @@ return results;")
         ]
     );
     let href = app.client.execute("return location.href", vec![]).await.unwrap();
-    assert!(href.as_str().unwrap().starts_with("kolokol://localhost/page/plain.html"), "the workspace navigated: {href}");
+    let href = href.as_str().unwrap();
+    assert!(href.starts_with("kolokol://t") && href.ends_with("/page/plain.html"), "the workspace navigated: {href}");
     app.stop().await;
+}
+
+/// Browser keys in the workspace: Ctrl +/−/0 zoom, remembered per origin
+/// across reloads and restarts; Alt+←/→ back and forward; F5 reloads; Ctrl+F
+/// finds text in the page. A page cannot trigger them by script.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_keys_zoom_per_origin_navigate_and_find() {
+    const CTRL: &str = "\u{E009}";
+    const ALT: &str = "\u{E00A}";
+    let fx = Fixtures::serve();
+    let app = App::start(&["open", &fx.url("plain.html")]).await;
+    app.wait_for("document.readyState === 'complete'").await;
+    let width = || async { app.js("return window.innerWidth;").await.as_f64().unwrap() };
+    let w0 = width().await;
+    app.chord(Some(CTRL), "=").await;
+    app.chord(Some(CTRL), "=").await;
+    // 1.25: the CSS viewport shrinks by that factor.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while (width().await - w0 / 1.25).abs() > 2.0 {
+        assert!(std::time::Instant::now() < deadline, "zoom in: width {} for {w0}", width().await);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let saved = std::fs::read_to_string(app.data_dir.path().join("zoom.json")).unwrap();
+    assert!(saved.contains(&fx.origin) && saved.contains("1.25"), "{saved}");
+    // A script cannot zoom, print or reload through Kolokol.
+    let r = app.js("try { await window.__TAURI_INTERNALS__.invoke('plugin:notifications|browse', { action: 'print', key: 'guess' }); return 'done'; } catch (e) { return String(e); }").await;
+    assert!(r.as_str().unwrap_or_default().contains("key:"), "{r}");
+    // F5 reloads; the zoom stays with the origin.
+    app.js("window.marker = 1; return null;").await;
+    app.chord(None, "\u{E035}").await;
+    app.wait_for("window.marker === undefined && document.readyState === 'complete'").await;
+    assert!((width().await - w0 / 1.25).abs() <= 2.0, "zoom kept after reload: {} for {w0}", width().await);
+    // Another origin has its own zoom (none).
+    let other = fx.url("plain.html").replace("127.0.0.1", "localhost");
+    app.js(&format!("location.href = {}; return null;", json!(other))).await;
+    app.wait_for("location.hostname === 'localhost' && document.readyState === 'complete'").await;
+    assert!((width().await - w0).abs() <= 2.0, "the other origin is at 100%: {}", width().await);
+    // Alt+← goes back, Alt+→ forward.
+    app.chord(Some(ALT), "\u{E012}").await;
+    app.wait_for("location.hostname === '127.0.0.1' && document.readyState === 'complete'").await;
+    app.chord(Some(ALT), "\u{E014}").await;
+    app.wait_for("location.hostname === 'localhost' && document.readyState === 'complete'").await;
+    // Ctrl+F: the find bar, and the text found and selected.
+    app.chord(Some(CTRL), "f").await;
+    app.wait_for("!!document.querySelector('kolokol-overlay')?.shadowRoot?.querySelector('[data-part=find]:not([hidden])')").await;
+    for c in "content".chars() {
+        app.chord(None, &c.to_string()).await;
+    }
+    app.wait_for("document.querySelector('kolokol-overlay').shadowRoot.querySelector('[data-part=find-state]').textContent === '1/1' && CSS.highlights.get('kolokol-find').size === 1").await;
+    // Spell checking in both languages, on the shared web context.
+    let log = std::fs::read_to_string(app.data_dir.path().join("driver.log")).unwrap_or_default();
+    let line = log.lines().find(|l| l.contains("spell checking on")).unwrap_or_else(|| panic!("no spell-checking line in the log"));
+    assert!(line.contains("ru_RU") && line.contains("en_US"), "{line}");
+    let dir = app.stop_keeping_data().await;
+    // Restarted on the same data folder: the first origin opens zoomed.
+    let app = App::start_in(dir, &["open", &fx.url("plain.html")], &[]).await;
+    app.wait_for("document.readyState === 'complete'").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while (app.js("return window.innerWidth;").await.as_f64().unwrap() - w0 / 1.25).abs() > 2.0 {
+        assert!(std::time::Instant::now() < deadline, "zoom remembered across a restart");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    app.chord(Some(CTRL), "0").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while (app.js("return window.innerWidth;").await.as_f64().unwrap() - w0).abs() > 2.0 {
+        assert!(std::time::Instant::now() < deadline, "Ctrl+0 resets");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    app.stop().await;
+}
+
+/// A softphone's getUserMedia, without WebDriver (WebKit's automation mode
+/// grants capture by itself): a PulseAudio of the test's own with a silent
+/// source is the microphone. The account's page gets Kolokol's prompt, a
+/// script's click on it does nothing, a real click (xdotool) on Allow grants it
+/// and is remembered; another origin is denied without a prompt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_accounts_softphone_gets_the_microphone_after_the_prompt() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let pulse_dir = tempfile::tempdir().unwrap();
+    let mut pulse = Command::new("pulseaudio")
+        .args(["-n", "--daemonize=no", "--exit-idle-time=-1", "--disallow-exit"])
+        .args(["-L", "module-null-source source_name=softphone-mic", "-L"])
+        .arg(format!("module-native-protocol-unix socket={}/native", pulse_dir.path().display()))
+        .env("XDG_RUNTIME_DIR", pulse_dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("pulseaudio (apt-get install pulseaudio gstreamer1.0-pulseaudio)");
+    let socket = pulse_dir.path().join("native");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !socket.exists() {
+        assert!(Instant::now() < deadline, "pulseaudio did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let fx = Fixtures::serve();
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().join("data");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("settings.json"), json!({ "account_url": fx.origin }).to_string()).unwrap();
+    let start = |url: String| {
+        Command::new(support::APP_BIN)
+            .arg("--data-dir")
+            .arg(&dir)
+            .args(["open", &url])
+            .env("PULSE_SERVER", format!("unix:{}", socket.display()))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(data.path().join("app.log")).unwrap())
+            .spawn()
+            .unwrap()
+    };
+    // What the page reported (its add_error texts), oldest first.
+    let reports = || -> Vec<String> {
+        let out = Command::new(support::APP_BIN).arg("--data-dir").arg(&dir).args(["history", "--json"]).output().unwrap();
+        let rows: Value = serde_json::from_slice(&out.stdout).unwrap_or(json!([]));
+        let mut texts: Vec<String> = rows.as_array().into_iter().flatten().filter_map(|r| r["text"].as_str().map(str::to_owned)).collect();
+        texts.reverse();
+        texts
+    };
+    let wait_report = |prefix: &str| -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(r) = reports().into_iter().find(|t| t.starts_with(prefix)) {
+                return r;
+            }
+            let log = std::fs::read_to_string(data.path().join("app.log")).unwrap_or_default();
+            assert!(Instant::now() < deadline, "no {prefix:?} report; reports {:?}; log:\n{log}", reports());
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    let mut app = start(fx.url("mic.html"));
+    let prompt = wait_report("prompt ");
+    let parts: Vec<&str> = prompt.split_whitespace().collect();
+    assert_eq!(parts.get(3), Some(&"true"), "a script's click must not answer the prompt: {prompt}");
+    // The person's click, on Kolokol's window.
+    let win = Command::new("xdotool").args(["search", "--onlyvisible", "--name", "^Kolokol$"]).output().expect("xdotool (apt-get install xdotool)");
+    let win = String::from_utf8_lossy(&win.stdout).lines().next().map(str::to_owned).expect("Kolokol's window");
+    // The page's viewport sits at the bottom right of the window (a title bar
+    // GTK draws itself when there is no window manager).
+    let geometry = Command::new("xdotool").args(["getwindowgeometry", "--shell", &win]).output().unwrap();
+    let geometry = String::from_utf8_lossy(&geometry.stdout).into_owned();
+    let dim = |k: &str| geometry.lines().find_map(|l| l.strip_prefix(&format!("{k}="))).and_then(|v| v.parse::<i64>().ok()).unwrap();
+    let num = |i: usize| parts[i].parse::<i64>().unwrap();
+    let (x, y) = (num(1) + dim("WIDTH") - num(4), num(2) + dim("HEIGHT") - num(5));
+    let (wx, wy) = (dim("X"), dim("Y"));
+    let ok = Command::new("xdotool")
+        .args(["mousemove", "--sync", &(wx + x).to_string(), &(wy + y).to_string(), "sleep", "0.3", "click", "1"])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let done = wait_report("done ");
+    assert_eq!(done, "done granted 1 / granted 1 / prompt false");
+    let saved = std::fs::read_to_string(dir.join("permissions.json")).unwrap();
+    assert!(saved.contains(&format!("\"{} microphone\": true", fx.origin)), "{saved}");
+    let _ = app.kill();
+    let _ = app.wait();
+    // Another origin: denied, never asked.
+    let before = reports().len();
+    let mut app = start(fx.url("mic.html").replace("127.0.0.1", "localhost"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let other = loop {
+        let r = reports();
+        if r.len() > before {
+            break r[before].clone();
+        }
+        assert!(Instant::now() < deadline, "no report from the other origin");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let _ = app.kill();
+    let _ = app.wait();
+    let _ = pulse.kill();
+    let _ = pulse.wait();
+    // Opened on the command line, that origin has the notifications API (so
+    // it can report), but not the microphone.
+    assert!(other.starts_with("done denied NotAllowedError / prompt false"), "{other}");
 }

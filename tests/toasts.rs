@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 mod support;
 
 use kolokol_lib::core::api::{self, Method, Notification};
-use kolokol_lib::channels::toast::{Delivery, Labels, ToastAction, ToastHealth, Toasts};
+use kolokol_lib::channels::history::Arrived;
+use kolokol_lib::channels::toast::{Delivery, Labels, Opens, ToastAction, ToastHealth, Toasts};
 use serde_json::{json, Value};
 use url::Url;
 
@@ -220,7 +221,7 @@ fn clicking_a_call_reports_its_card_and_dismiss_closes_it() {
         ToastAction {
             notification_id: "c1".into(),
             action: "default".into(),
-            href: "https://example.amocrm.ru/leads/detail/7".into()
+            opens: Opens::Link("https://example.amocrm.ru/leads/detail/7".into()),
         }
     );
 
@@ -232,6 +233,29 @@ fn clicking_a_call_reports_its_card_and_dismiss_closes_it() {
     toasts.dismiss("", "c2");
     wait_until("dismiss to close it", Duration::from_secs(5), || s.displayed() == 0);
     assert!(actions.try_recv().is_err(), "closing is not a click");
+}
+
+/// Back from do-not-disturb or a locked screen: one summary of what arrived,
+/// a second one replaces it, and its click asks for those rows in the history.
+#[test]
+fn the_missed_while_away_summary_is_one_toast_whose_click_opens_the_history() {
+    let s = session(true);
+    let (toasts, actions) = start();
+    wait_available(&toasts);
+    toasts.away(Arrived { calls: 0, errors: 0 }, 3);
+    toasts.away(Arrived { calls: 3, errors: 12 }, 41);
+    wait_until("the summary", Duration::from_secs(5), || s.displayed() == 1);
+    toasts.away(Arrived { calls: 4, errors: 12 }, 41);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(s.displayed(), 1, "the second summary replaces the first");
+    s.dunstctl(&["action", "0"]);
+    let a = actions.recv_timeout(Duration::from_secs(5)).expect("an action report");
+    assert_eq!(a.opens, Opens::History { after_seq: 41 }, "{a:?}");
+    assert_eq!(a.notification_id, kolokol_lib::channels::toast::AWAY_ID);
+    let all = s.all_toasts();
+    assert_eq!(all.len(), 1, "nothing was shown for an empty period: {all:?}");
+    assert_eq!(all[0].summary, "Missed calls: 4, errors: 12");
+    assert!(all[0].body.contains("While you were away"), "{all:?}");
 }
 
 /// A header whose entities decode into Pango markup (this dunst parses markup

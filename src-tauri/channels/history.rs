@@ -78,14 +78,23 @@ pub struct Query {
     pub search: Option<String>,
     pub filter: Filter,
     pub before_seq: Option<i64>,
+    /// Only rows written after this seq ("what arrived while you were away").
+    pub after_seq: Option<i64>,
     /// Clamped to 1..=MAX_LIMIT.
     pub limit: u32,
 }
 
 impl Default for Query {
     fn default() -> Self {
-        Query { search: None, filter: Filter::All, before_seq: None, limit: 50 }
+        Query { search: None, filter: Filter::All, before_seq: None, after_seq: None, limit: 50 }
     }
+}
+
+/// What the center received after a given row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Arrived {
+    pub calls: u64,
+    pub errors: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -371,6 +380,16 @@ impl History {
         self.inner.reader.unread_count()
     }
 
+    /// The newest row's seq (0 for an empty history): where "while away" starts.
+    pub fn last_seq(&self) -> Result<i64, String> {
+        self.inner.reader.last_seq()
+    }
+
+    /// Calls and errors written after `after_seq`.
+    pub fn arrived_after(&self, after_seq: i64) -> Result<Arrived, String> {
+        self.inner.reader.arrived_after(after_seq)
+    }
+
     pub fn get(&self, seq: i64) -> Result<Option<Row>, String> {
         self.inner.reader.get(seq)
     }
@@ -504,6 +523,30 @@ impl HistoryReader {
                     (seqs, n.min(SEARCH_COUNT_CAP), n <= SEARCH_COUNT_CAP)
                 }
             };
+            // A lower bound: the rows come newest first, so the range simply
+            // ends early; its count is a short walk of the range itself.
+            let (seqs, total, total_exact) = match q.after_seq {
+                None => (seqs, total, total_exact),
+                Some(after) => {
+                    let seqs: Vec<i64> = seqs.into_iter().filter(|&s| s > after).collect();
+                    let n = match (&search, q.filter) {
+                        (None, Filter::All) => count_sql(&tx, "SELECT count(*) FROM notifications WHERE seq > ?1", params![after])?,
+                        (None, Filter::Calls) => count_sql(&tx, "SELECT count(*) FROM notifications WHERE look = 'call' AND seq > ?1", params![after])?,
+                        (None, Filter::Errors) => count_sql(&tx, "SELECT count(*) FROM notifications WHERE look = 'error' AND seq > ?1", params![after])?,
+                        (None, Filter::Unread) => count_sql(
+                            &tx,
+                            "SELECT count(*) FROM notifications WHERE seq > ?1 AND read = 0 AND rev > (SELECT upto FROM read_mark)",
+                            params![after],
+                        )?,
+                        (Some(m), _) => count_sql(
+                            &tx,
+                            "SELECT count(*) FROM notifications_fts WHERE notifications_fts MATCH ?1 AND rowid > ?2",
+                            params![m, after],
+                        )?,
+                    };
+                    (seqs, n, search.is_none() || q.filter != Filter::Unread)
+                }
+            };
             let mut rows = Vec::with_capacity(seqs.len());
             {
                 let mut st = tx.prepare_cached(&format!("SELECT {ROW_COLS} FROM notifications AS n WHERE n.seq = ?1"))?;
@@ -525,6 +568,26 @@ impl HistoryReader {
 
     pub fn unread_count(&self) -> Result<u64, String> {
         self.pool.with(|c| count_from_counts(c, Filter::Unread))
+    }
+
+    pub fn last_seq(&self) -> Result<i64, String> {
+        self.pool.with(|c| c.prepare_cached("SELECT coalesce(max(seq), 0) FROM notifications")?.query_row([], |r| r.get(0)))
+    }
+
+    pub fn arrived_after(&self, after_seq: i64) -> Result<Arrived, String> {
+        self.pool.with(|c| {
+            let mut a = Arrived::default();
+            let mut st = c.prepare_cached("SELECT look, count(*) FROM notifications WHERE seq > ?1 GROUP BY look")?;
+            let mut rows = st.query([after_seq])?;
+            while let Some(r) = rows.next()? {
+                let (look, n): (String, i64) = (r.get(0)?, r.get(1)?);
+                match look.as_str() {
+                    "call" => a.calls += n.max(0) as u64,
+                    _ => a.errors += n.max(0) as u64,
+                }
+            }
+            Ok(a)
+        })
     }
 
     /// One row by its seq.
@@ -557,6 +620,11 @@ pub fn store_bytes(path: &Path) -> u64 {
         .filter_map(|s| std::fs::metadata(format!("{}{s}", path.display())).ok())
         .map(|m| m.len())
         .sum()
+}
+
+fn count_sql(c: &Connection, sql: &str, p: &[&dyn rusqlite::ToSql]) -> rusqlite::Result<u64> {
+    let n: i64 = c.prepare_cached(sql)?.query_row(p, |r| r.get(0))?;
+    Ok(n.max(0) as u64)
 }
 
 fn seqs_of(c: &Connection, sql: &str, p: &[&dyn rusqlite::ToSql]) -> rusqlite::Result<Vec<i64>> {
@@ -1599,7 +1667,7 @@ mod tests {
     }
 
     fn q(search: Option<&str>, filter: Filter) -> Query {
-        Query { search: search.map(str::to_owned), filter, before_seq: None, limit: 50 }
+        Query { search: search.map(str::to_owned), filter, before_seq: None, after_seq: None, limit: 50 }
     }
 
     fn integrity(path: &Path) {
@@ -1622,6 +1690,40 @@ mod tests {
 
     fn search_ids(h: &History, s: &str) -> Vec<String> {
         h.list(&q(Some(s), Filter::All)).unwrap().rows.into_iter().map(|r| r.id).collect()
+    }
+
+    /// "What arrived while you were away": the rows after a seq, their counts
+    /// by kind, with filters and search, and paging that ends at the bound.
+    #[test]
+    fn rows_after_a_seq_and_what_arrived() {
+        let (_d, path) = temp();
+        let h = History::open(&path).unwrap();
+        assert_eq!(h.last_seq().unwrap(), 0);
+        let call = |t: &str| note(Method::AddCall, json!({"text": t, "from": "+7 1"}));
+        let err = |t: &str| note(Method::AddError, json!({"text": t}));
+        h.insert_batch(&[call("before one"), err("before two")]).unwrap();
+        let mark = h.last_seq().unwrap();
+        assert_eq!(h.arrived_after(mark).unwrap(), Arrived::default());
+        let mut away = vec![call("away alpha"), call("away beta"), call("away gamma")];
+        away.extend((0..12).map(|i| err(&format!("away error {i}"))));
+        h.insert_batch(&away).unwrap();
+        assert_eq!(h.arrived_after(mark).unwrap(), Arrived { calls: 3, errors: 12 });
+        let after = |filter, search: Option<&str>, limit| Query { after_seq: Some(mark), limit, ..q(search, filter) };
+        let all = h.list(&after(Filter::All, None, 50)).unwrap();
+        assert_eq!((all.rows.len(), all.total, all.next_before_seq), (15, 15, None));
+        assert!(all.rows.iter().all(|r| r.seq > mark));
+        let calls = h.list(&after(Filter::Calls, None, 50)).unwrap();
+        assert_eq!((calls.rows.len(), calls.total), (3, 3));
+        let found = h.list(&after(Filter::All, Some("alpha"), 50)).unwrap();
+        assert_eq!((found.rows.len(), found.total), (1, 1));
+        assert!(h.list(&after(Filter::All, Some("before"), 50)).unwrap().rows.is_empty());
+        // Pages of 10: the second ends at the bound, with no page after it.
+        let p1 = h.list(&after(Filter::All, None, 10)).unwrap();
+        assert_eq!(p1.rows.len(), 10);
+        let p2 = h.list(&Query { before_seq: p1.next_before_seq, ..after(Filter::All, None, 10) }).unwrap();
+        assert_eq!((p2.rows.len(), p2.next_before_seq), (5, None));
+        h.mark_all_read().unwrap();
+        assert_eq!(h.list(&after(Filter::Unread, None, 50)).unwrap().total, 0);
     }
 
     #[test]
@@ -2008,7 +2110,7 @@ mod tests {
             "a\"b", "'; DROP TABLE notifications; --", "*NEAR(\"", "ё*", "%", "_", "0\u{0}", "a\u{0}b",
         ] {
             for f in [Filter::All, Filter::Unread] {
-                let p = h.list(&Query { search: Some(s.into()), filter: f, before_seq: Some(i64::MAX), limit: 10 });
+                let p = h.list(&Query { search: Some(s.into()), filter: f, before_seq: Some(i64::MAX), after_seq: None, limit: 10 });
                 assert!(p.is_ok(), "{s:?}: {p:?}");
             }
         }
@@ -2039,7 +2141,7 @@ mod tests {
         assert_eq!(fts_query("tea\0time"), fts_query("tea time"));
         for s in ["t\0", "\0t", "tea\0time", "a\0\"b\0"] {
             for f in [Filter::All, Filter::Calls, Filter::Errors, Filter::Unread] {
-                let p = h.list(&Query { search: Some(s.into()), filter: f, before_seq: None, limit: 10 });
+                let p = h.list(&Query { search: Some(s.into()), filter: f, before_seq: None, after_seq: None, limit: 10 });
                 assert!(p.is_ok(), "{s:?} {f:?}: {p:?}");
             }
         }
@@ -2067,7 +2169,7 @@ mod tests {
             let mut seen = Vec::new();
             let mut before = None;
             loop {
-                let p = h.list(&Query { search: None, filter, before_seq: before, limit: 4 }).unwrap();
+                let p = h.list(&Query { search: None, filter, before_seq: before, after_seq: None, limit: 4 }).unwrap();
                 assert_eq!((p.total, p.unread), (expect, 25));
                 seen.extend(p.rows.iter().map(|r| r.seq));
                 match p.next_before_seq {
@@ -2082,9 +2184,9 @@ mod tests {
         assert!(calls.rows.iter().all(|r| r.look == "call" && r.method == "add_call"));
         assert!(h.list(&q(None, Filter::Errors)).unwrap().rows.iter().all(|r| r.look == "error"));
         // Filter and search together, paged.
-        let p = h.list(&Query { search: Some("call".into()), filter: Filter::Calls, before_seq: None, limit: 5 }).unwrap();
+        let p = h.list(&Query { search: Some("call".into()), filter: Filter::Calls, before_seq: None, after_seq: None, limit: 5 }).unwrap();
         assert_eq!((p.rows.len(), p.total, p.next_before_seq), (5, 9, Some(p.rows[4].seq)));
-        let p2 = h.list(&Query { search: Some("call".into()), filter: Filter::Calls, before_seq: p.next_before_seq, limit: 5 }).unwrap();
+        let p2 = h.list(&Query { search: Some("call".into()), filter: Filter::Calls, before_seq: p.next_before_seq, after_seq: None, limit: 5 }).unwrap();
         assert_eq!((p2.rows.len(), p2.next_before_seq), (4, None));
         assert!(h.list(&q(Some("call"), Filter::Errors)).unwrap().rows.is_empty());
 
@@ -2454,7 +2556,7 @@ mod props {
                 let has_word = s.split(|c: char| c.is_whitespace() || c == '\0').any(|w| w.chars().any(char::is_alphanumeric));
                 prop_assert_eq!(query.is_some(), has_word, "{:?} -> {:?}", s, query);
                 for h in &stores {
-                    let q = Query { search: Some(s.clone()), filter, before_seq: None, limit: 5 };
+                    let q = Query { search: Some(s.clone()), filter, before_seq: None, after_seq: None, limit: 5 };
                     let page = h.list(&q).map_err(|e| TestCaseError::fail(format!("{s:?} ({filter:?}) -> {query:?}: {e}")))?;
                     prop_assert!(page.total >= page.rows.len() as u64);
                 }

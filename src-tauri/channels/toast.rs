@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::core::api::{now_ms, Method, Notification};
+use crate::channels::history::Arrived;
 use crate::core::links;
+use crate::core::webnotify::WebNotification;
 
 /// Windows AppUserModelID and macOS bundle id (tauri.conf.json `identifier`).
 pub const APP_ID: &str = crate::core::datadir::IDENTIFIER;
@@ -43,6 +45,13 @@ pub struct Labels {
     pub error: String,
     pub new_calls: String,
     pub new_errors: String,
+    pub new_notifications: String,
+    /// "Missed while away": `{n}` calls, `{n}` errors, and the body.
+    pub missed_calls: String,
+    pub missed_errors: String,
+    pub missed_body: String,
+    /// The fleet's calls: claim this one.
+    pub take: String,
 }
 
 impl Labels {
@@ -63,6 +72,11 @@ impl Labels {
             error: "Error".into(),
             new_calls: "{n} new calls".into(),
             new_errors: "{n} new errors".into(),
+            new_notifications: "{n} new notifications".into(),
+            missed_calls: "Missed calls: {n}".into(),
+            missed_errors: "errors: {n}".into(),
+            missed_body: "While you were away. Click to see them in the history.".into(),
+            take: "Take".into(),
         }
     }
 
@@ -75,26 +89,64 @@ impl Labels {
             error: "Ошибка".into(),
             new_calls: "Новых звонков: {n}".into(),
             new_errors: "Новых ошибок: {n}".into(),
+            new_notifications: "Новых уведомлений: {n}".into(),
+            missed_calls: "Пропущено звонков: {n}".into(),
+            missed_errors: "ошибок: {n}".into(),
+            missed_body: "Пока вас не было. Нажмите, чтобы открыть их в истории.".into(),
+            take: "Взять".into(),
         }
+    }
+
+    /// "3 missed calls, 12 errors"; None when nothing arrived.
+    pub fn missed(&self, a: Arrived) -> Option<String> {
+        let calls = (a.calls > 0).then(|| self.missed_calls.replace("{n}", &a.calls.to_string()));
+        let errors = (a.errors > 0).then(|| self.missed_errors.replace("{n}", &a.errors.to_string()));
+        let parts: Vec<String> = [calls, errors].into_iter().flatten().collect();
+        if parts.is_empty() {
+            return None;
+        }
+        let mut s = parts.join(", ");
+        // The errors part starts lower-case to follow a calls part.
+        if let Some(first) = s.chars().next() {
+            s.replace_range(..first.len_utf8(), &first.to_uppercase().to_string());
+        }
+        Some(s)
     }
 
     fn count(&self, kind: Kind, n: u64) -> String {
         let template = match kind {
             Kind::Call => &self.new_calls,
             Kind::Error => &self.new_errors,
+            Kind::Web => &self.new_notifications,
         };
         template.replace("{n}", &n.to_string())
     }
 }
 
-/// A click on a toast, for the app to open `href` (always absolute http/https).
+/// A click on a toast and what it opens.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ToastAction {
     pub notification_id: String,
-    /// `default` (the body), `card` or `recording`.
+    /// `default` (the body), `card`, `recording`, or `take` (a fleet call).
     pub action: String,
-    pub href: String,
+    pub opens: Opens,
 }
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Opens {
+    /// An absolute http(s) address, in the user's browser.
+    Link(String),
+    /// The history window on the rows written after this seq ("missed while away").
+    History { after_seq: i64 },
+    /// The workspace page of this origin, which made the Web Notification.
+    Page { source: String },
+    /// *Take*: claim this call of the call center's fleet (its tag).
+    Take { tag: String },
+}
+
+/// The notification id the "missed while away" summary reports its click under.
+pub const AWAY_ID: &str = "away-summary";
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ToastHealth {
@@ -144,7 +196,9 @@ pub struct Toasts {
 
 enum Cmd {
     Show(Box<Notification>),
+    Web(Box<WebNotification>, String),
     Dismiss(String),
+    Away(Arrived, i64),
 }
 
 struct Shared {
@@ -154,7 +208,7 @@ struct Shared {
     on_action: OnAction,
     delivery_hook: Mutex<Option<DeliveryHook>>,
     /// Notifications per kind that found the queue full; the worker folds them in.
-    overflow: [AtomicU64; 2],
+    overflow: [AtomicU64; KINDS],
     /// Server calls given up on and still running.
     stuck: Arc<AtomicUsize>,
     next_gen: AtomicU64,
@@ -185,14 +239,15 @@ impl Toasts {
             registry: Mutex::new(Registry::default()),
             on_action: Box::new(on_action),
             delivery_hook: Mutex::new(None),
-            overflow: [AtomicU64::new(0), AtomicU64::new(0)],
+            overflow: [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)],
             stuck: Arc::new(AtomicUsize::new(0)),
             next_gen: AtomicU64::new(1),
         });
         let worker = Worker {
             shared: shared.clone(),
             coalescer: Coalescer::default(),
-            summary_ids: [None, None],
+            summary_ids: [None; KINDS],
+            away_id: None,
             body_markup: true,
         };
         thread::Builder::new()
@@ -213,6 +268,23 @@ impl Toasts {
                 self.shared.delivered(&n.id, Delivery::QueueFull);
             }
             Err(TrySendError::Disconnected(_)) => lock(&self.shared.health).failed += 1,
+        }
+    }
+
+    /// A page's Web Notification, `id` its Kolokol id. Never blocks; a full
+    /// queue is counted and summarised like the center's.
+    pub fn web(&self, n: WebNotification, id: String) {
+        if let Err(TrySendError::Full(_)) = self.tx.try_send(Cmd::Web(Box::new(n), id)) {
+            self.shared.overflow[Kind::Web as usize].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// One "missed while away" summary for what arrived after `after_seq`
+    /// (nothing when nothing arrived); a click opens those rows in the history.
+    /// It replaces the previous one. Never blocks.
+    pub fn away(&self, arrived: Arrived, after_seq: i64) {
+        if self.tx.try_send(Cmd::Away(arrived, after_seq)).is_err() {
+            tracing::warn!("toast queue full; the missed-while-away summary was dropped");
         }
     }
 
@@ -269,9 +341,15 @@ pub fn app_id_key() -> String {
 pub enum Kind {
     Call = 0,
     Error = 1,
+    /// A page's Web Notification (`new Notification(...)`).
+    Web = 2,
 }
 
+const KINDS: usize = 3;
+
 impl Kind {
+    const ALL: [Kind; KINDS] = [Kind::Call, Kind::Error, Kind::Web];
+
     fn of(m: Method) -> Option<Kind> {
         match m {
             Method::AddCall => Some(Kind::Call),
@@ -299,7 +377,7 @@ pub struct Summary {
 
 #[derive(Default)]
 pub struct Coalescer {
-    kinds: [KindState; 2],
+    kinds: [KindState; KINDS],
 }
 
 #[derive(Default)]
@@ -344,7 +422,7 @@ impl Coalescer {
     /// The summaries to show now.
     pub fn due(&mut self, now: Instant) -> Vec<Summary> {
         let mut out = Vec::new();
-        for kind in [Kind::Call, Kind::Error] {
+        for kind in Kind::ALL {
             let k = &mut self.kinds[kind as usize];
             if k.pending > 0 && k.last_toast.is_none_or(|t| now.duration_since(t) >= SUMMARY_EVERY) {
                 k.burst_total += k.pending;
@@ -391,7 +469,14 @@ struct Targets {
     default: Option<String>,
     card: Option<String>,
     recording: Option<String>,
+    /// A Web Notification's click goes back to its page.
+    page: Option<String>,
+    /// The tag of a call from the call center's fleet, which an agent may take.
+    take: Option<String>,
 }
+
+/// The source of the call center's calls (`ingress/fleet.rs`): their toasts offer *Take*.
+const FLEET_SOURCE: &str = "fleet:";
 
 impl Targets {
     fn href(&self, action: &str) -> Option<&str> {
@@ -401,6 +486,16 @@ impl Targets {
             "recording" => self.recording.as_deref(),
             _ => None,
         }
+    }
+
+    fn opens(&self, action: &str) -> Option<Opens> {
+        if action == "take" {
+            return self.take.clone().map(|tag| Opens::Take { tag });
+        }
+        if let (Some(source), "default") = (&self.page, action) {
+            return Some(Opens::Page { source: source.clone() });
+        }
+        self.href(action).and_then(openable).map(|h| Opens::Link(h.to_owned()))
     }
 }
 
@@ -440,9 +535,14 @@ fn content(n: &Notification, kind: Kind, labels: &Labels) -> Content {
             if targets.recording.is_some() {
                 actions.push(("recording", labels.recording.clone()));
             }
+            if n.source.starts_with(FLEET_SOURCE) && n.tag.as_deref().is_some_and(|t| t.starts_with(FLEET_SOURCE)) {
+                actions.push(("take", labels.take.clone()));
+                targets.take = n.tag.clone();
+            }
             (header.unwrap_or_else(|| labels.incoming_call.clone()), [parties, text])
         }
-        Kind::Error => {
+        // A center notification is never Web (see Kind::of).
+        Kind::Error | Kind::Web => {
             if click.is_some() {
                 actions.push(("default", labels.open.clone()));
             }
@@ -545,7 +645,9 @@ struct Worker {
     shared: Arc<Shared>,
     coalescer: Coalescer,
     /// Server ids of the current summary toasts, replaced by the next summary.
-    summary_ids: [Option<u32>; 2],
+    summary_ids: [Option<u32>; KINDS],
+    /// Server id of the last "missed while away" summary, replaced by the next.
+    away_id: Option<u32>,
     body_markup: bool,
 }
 
@@ -561,13 +663,15 @@ impl Worker {
                 .map_or(Duration::from_secs(3600), |t| t.saturating_duration_since(Instant::now()));
             match rx.recv_timeout(wait) {
                 Ok(Cmd::Show(n)) => self.show(&n),
+                Ok(Cmd::Web(n, id)) => self.show_web(&n, &id),
                 Ok(Cmd::Dismiss(key)) => self.dismiss(&key),
+                Ok(Cmd::Away(arrived, after_seq)) => self.away(arrived, after_seq),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
             }
             let now = Instant::now();
             let mut overflowed = 0;
-            for kind in [Kind::Call, Kind::Error] {
+            for kind in Kind::ALL {
                 let n = self.shared.overflow[kind as usize].swap(0, Ordering::Relaxed);
                 if n > 0 {
                     self.coalescer.fold(kind, n, now);
@@ -629,7 +733,29 @@ impl Worker {
         };
         lock(&self.shared.health).shown += 1;
         self.shared.delivered(&n.id, Delivery::Sent(sent.at));
-        self.watch(n, c.targets, sent);
+        self.watch(&n.source, &n.id, n.tag.as_deref(), c.targets, sent);
+    }
+
+    fn show_web(&mut self, n: &WebNotification, id: &str) {
+        let replaces = n.tag.as_ref().and_then(|t| lock(&self.shared.registry).keys.get(&key(&n.source, t)).copied());
+        if replaces.is_none() && !self.coalescer.offer(Kind::Web, Instant::now()) {
+            lock(&self.shared.health).coalesced += 1;
+            return;
+        }
+        let labels = lock(&self.shared.labels).clone();
+        // The page's address under its text: the agent sees who is talking.
+        let from = n.source.split_once("://").map_or(n.source.as_str(), |(_, h)| h);
+        let body = if n.body.is_empty() { from.to_owned() } else { format!("{}\n{from}", n.body) };
+        let c = Content {
+            kind: Kind::Web,
+            summary: if n.title.is_empty() { labels.open.clone() } else { n.title.clone() },
+            body,
+            actions: vec![("default", labels.open.clone())],
+            targets: Targets { page: Some(n.source.clone()), ..Targets::default() },
+        };
+        let Some(sent) = self.send(&c, replaces) else { return };
+        lock(&self.shared.health).shown += 1;
+        self.watch(&n.source, id, n.tag.as_deref(), c.targets, sent);
     }
 
     fn summary(&mut self, s: Summary) {
@@ -645,6 +771,32 @@ impl Worker {
             self.summary_ids[s.kind as usize] = Some(sent.server_id);
             lock(&self.shared.health).summaries += 1;
         }
+    }
+
+    fn away(&mut self, arrived: Arrived, after_seq: i64) {
+        let labels = lock(&self.shared.labels).clone();
+        let Some(summary) = labels.missed(arrived) else { return };
+        let c = Content {
+            // Normal urgency: it stays in the server's history, it does not ring.
+            kind: Kind::Error,
+            summary,
+            body: labels.missed_body.clone(),
+            actions: vec![("default", labels.open.clone())],
+            targets: Targets::default(),
+        };
+        let Some(sent) = self.send(&c, self.away_id) else { return };
+        self.away_id = Some(sent.server_id);
+        lock(&self.shared.health).summaries += 1;
+        let shared = self.shared.clone();
+        os::watch(sent, move |action: &str| {
+            if action == "default" {
+                (shared.on_action)(ToastAction {
+                    notification_id: AWAY_ID.into(),
+                    action: action.into(),
+                    opens: Opens::History { after_seq },
+                });
+            }
+        });
     }
 
     /// Sends one toast under the hang guard and updates health.
@@ -675,7 +827,7 @@ impl Worker {
     }
 
     /// Registers a shown toast and, when it has actions, watches for clicks.
-    fn watch(&mut self, n: &Notification, targets: Targets, sent: os::Sent) {
+    fn watch(&mut self, source: &str, id: &str, tag: Option<&str>, targets: Targets, sent: os::Sent) {
         let server_id = sent.server_id;
         let generation = self.shared.next_gen.fetch_add(1, Ordering::Relaxed);
         let mut reg = lock(&self.shared.registry);
@@ -684,7 +836,7 @@ impl Worker {
             tracing::warn!("{MAX_WATCHED} toasts open; this one can be neither clicked through nor dismissed");
             return;
         }
-        for k in [Some(&n.id), n.tag.as_ref()].into_iter().flatten().map(|k| key(&n.source, k)) {
+        for k in [Some(id), tag].into_iter().flatten().map(|k| key(source, k)) {
             if !keys.contains(&k) {
                 keys.push(k);
             }
@@ -694,6 +846,7 @@ impl Worker {
         }
         let shared = self.shared.clone();
         let closer = os::watch(sent, move |action: &str| {
+            tracing::debug!(server_id, action, "toast action");
             let live = {
                 let mut reg = lock(&shared.registry);
                 match reg.live.get(&server_id) {
@@ -702,17 +855,13 @@ impl Worker {
                 }
             };
             let Some(live) = live else { return };
-            if let Some(href) = live.targets.href(action).and_then(openable) {
-                (shared.on_action)(ToastAction {
-                    notification_id: live.notification_id.clone(),
-                    action: action.to_owned(),
-                    href: href.to_owned(),
-                });
+            if let Some(opens) = live.targets.opens(action) {
+                (shared.on_action)(ToastAction { notification_id: live.notification_id.clone(), action: action.to_owned(), opens });
             }
         });
         reg.live.insert(
             server_id,
-            Live { generation, notification_id: n.id.clone(), keys, targets, closer },
+            Live { generation, notification_id: id.to_owned(), keys, targets, closer },
         );
     }
 
@@ -794,6 +943,9 @@ mod os {
             }
             Kind::Error => {
                 n.urgency(Urgency::Normal).hint(Hint::Category("im.error".into()));
+            }
+            Kind::Web => {
+                n.urgency(Urgency::Normal).hint(Hint::Category("im.received".into()));
             }
         }
         for (key, label) in &c.actions {
@@ -893,7 +1045,7 @@ mod os {
             n.app_id(super::APP_ID);
             n.urgency(match c.kind {
                 Kind::Call => notify_rust::Urgency::Critical,
-                Kind::Error => notify_rust::Urgency::Normal,
+                Kind::Error | Kind::Web => notify_rust::Urgency::Normal,
             });
         }
         if c.kind == Kind::Call {
@@ -934,6 +1086,16 @@ impl crate::core::router::Channel for Toasts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_missed_summary_names_what_arrived_in_each_language() {
+        let (en, ru) = (Labels::english(), Labels::russian());
+        assert_eq!(en.missed(Arrived { calls: 3, errors: 12 }).as_deref(), Some("Missed calls: 3, errors: 12"));
+        assert_eq!(en.missed(Arrived { calls: 0, errors: 2 }).as_deref(), Some("Errors: 2"));
+        assert_eq!(ru.missed(Arrived { calls: 1, errors: 0 }).as_deref(), Some("Пропущено звонков: 1"));
+        assert_eq!(ru.missed(Arrived { calls: 0, errors: 5 }).as_deref(), Some("Ошибок: 5"));
+        assert_eq!(en.missed(Arrived::default()), None);
+    }
 
     #[test]
     fn a_burst_of_1000_errors_in_one_second_is_three_toasts_and_summaries() {
@@ -1035,7 +1197,7 @@ mod tests {
         for bad in ["javascript:alert(1)", "data:text/html,x", "file:///etc/passwd", "/contacts/detail/1", "https://", "mailto:a@b.org", "ftp://x.org/"] {
             assert_eq!(openable(bad), None, "{bad}");
         }
-        let t = Targets { default: Some("https://a.org/".into()), card: None, recording: Some("https://b.org/".into()) };
+        let t = Targets { default: Some("https://a.org/".into()), card: None, recording: Some("https://b.org/".into()), page: None, take: None };
         assert_eq!(t.href("default"), Some("https://a.org/"));
         assert_eq!(t.href("recording"), Some("https://b.org/"));
         assert_eq!(t.href("__closed"), None);
@@ -1087,6 +1249,24 @@ mod tests {
         assert_eq!(t.body, "+7 999\na < b", "plain text on Windows and macOS");
         let e = content(&n, Kind::Error, &Labels::english());
         assert_ne!(os::build(&e, None, false).timeout, notify_rust::Timeout::Never, "errors time out");
+    }
+
+    /// A call from the call center's fleet offers *Take*; the same call from a
+    /// page, or a fleet call without its tag, does not.
+    #[test]
+    fn fleet_calls_offer_take() {
+        let fleet = |source: &str, tag: Option<&str>| {
+            let mut p = serde_json::json!({"text": "x"});
+            if let Some(t) = tag {
+                p["tag"] = t.into();
+            }
+            Notification { source: source.into(), ..call(p, None) }
+        };
+        let c = content(&fleet("fleet:acme", Some("fleet:c1")), Kind::Call, &Labels::english());
+        assert_eq!(c.actions, [("take", "Take".to_string())]);
+        assert_eq!(c.targets.take.as_deref(), Some("fleet:c1"));
+        assert!(content(&fleet("https://evil.example", Some("fleet:c1")), Kind::Call, &Labels::english()).actions.is_empty());
+        assert!(content(&fleet("fleet:acme", None), Kind::Call, &Labels::english()).actions.is_empty());
     }
 
     fn call(payload: serde_json::Value, account: Option<&str>) -> Notification {

@@ -46,6 +46,8 @@ pub struct Strings {
     pub recent: &'static str,
     pub nothing_yet: &'static str,
     pub command_line_unavailable: &'static str,
+    /// The fleet's line in the tray: "Call center: connected".
+    pub call_center: &'static str,
 }
 
 pub fn strings(lang: Lang) -> &'static Strings {
@@ -61,6 +63,7 @@ pub fn strings(lang: Lang) -> &'static Strings {
             recent: "Open recent",
             nothing_yet: "Nothing opened yet",
             command_line_unavailable: "Command line unavailable",
+            call_center: "Call center",
         },
         Lang::Ru => &Strings {
             open_workspace: "Открыть рабочее окно",
@@ -73,6 +76,7 @@ pub fn strings(lang: Lang) -> &'static Strings {
             recent: "Недавние",
             nothing_yet: "Пока ничего не открывали",
             command_line_unavailable: "Командная строка недоступна",
+            call_center: "Колл-центр",
         },
     }
 }

@@ -60,6 +60,10 @@ pub trait Channel: Send + Sync {
 pub struct Policy {
     pub do_not_disturb: bool,
     pub calls_break_through: bool,
+    /// Stored without a toast of its own: a call caught up after being
+    /// offline (one summary toast follows), a row rewritten by the call's
+    /// later events.
+    pub store_only: bool,
 }
 
 /// Longest method name taken (the longest real one is 18 bytes).
@@ -176,7 +180,7 @@ impl Router {
                         channels.push("history");
                     }
                     silenced = policy.do_not_disturb && !(n.look == api::Look::Call && policy.calls_break_through);
-                    if !silenced {
+                    if !silenced && !policy.store_only {
                         for c in &self.channels {
                             c.deliver(&n);
                             channels.push(c.name());

@@ -33,6 +33,12 @@ pub struct Settings {
     pub history_keep_days: u32,
     /// At most this many history rows are kept (the oldest go first); 0 means no limit.
     pub history_keep_rows: u64,
+    /// The loopback HTTP ingress (`ingress/http`): off by default.
+    pub http_ingress: bool,
+    /// Its port on 127.0.0.1 (0: any free port, shown by `status --json`).
+    pub http_port: u16,
+    /// The call center's fleet (`ingress/fleet`): off until configured.
+    pub fleet: crate::ingress::fleet::FleetConfig,
 }
 
 impl Default for Settings {
@@ -47,6 +53,9 @@ impl Default for Settings {
             kolokol_only: false,
             history_keep_days: 180,
             history_keep_rows: 0,
+            http_ingress: false,
+            http_port: crate::ingress::http::DEFAULT_PORT,
+            fleet: Default::default(),
         }
     }
 }
@@ -108,6 +117,7 @@ impl SettingsStore {
         if new.history_keep_days > 36_500 {
             return Err(format!("history_keep_days: {} is more than 100 years; 0 keeps rows forever", new.history_keep_days));
         }
+        new.fleet.check()?;
         let json = serde_json::to_vec_pretty(&new).map_err(|e| e.to_string())?;
         let tmp = self.path.with_extension("json.tmp");
         std::fs::write(&tmp, json)

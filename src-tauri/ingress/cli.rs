@@ -13,6 +13,8 @@ usage: kolokol [--minimized] [--data-dir DIR] [open PATH_OR_URL]
        kolokol [--data-dir DIR] history [--json] [--search Q] [--unread] [--limit N]
        kolokol [--data-dir DIR] status [--json]
        kolokol [--data-dir DIR] send METHOD 'JSON'
+       kolokol pbx --server URL --account A (--queue Q | --agent A) ring CALL 'JSON'
+       kolokol pbx … answered CALL AGENT [NAME] | ended CALL [--duration S] [--link URL]
 
   --minimized     start in the tray only, without the workspace window
   --data-dir DIR  keep settings and data in DIR (default: $KOLOKOL_DATA_DIR,
@@ -28,6 +30,12 @@ usage: kolokol [--minimized] [--data-dir DIR] [open PATH_OR_URL]
   status          the running instance: unread count, do-not-disturb, channels
   send            deliver a notification to the running instance, through the
                   same validation as a page (exit 1 and the reason if refused)
+  pbx             publish a call event to the call center's NATS JetStream
+                  (a PBX dialplan or script): validated as `send`, exit 0 once
+                  the broker stored it, 1 refused, 3 the broker unreachable.
+                  Also --user U (password in KOLOKOL_NATS_PASSWORD), a token in
+                  KOLOKOL_NATS_TOKEN, --creds FILE, --tls-ca FILE, --id MSG_ID,
+                  --method add_error
 ";
 
 #[derive(Debug, PartialEq, Eq)]
@@ -35,6 +43,7 @@ pub enum Command {
     History { json: bool, search: Option<String>, unread: bool, limit: u32 },
     Status { json: bool },
     Send { method: String, payload: String },
+    Pbx(Box<super::pbx::Pbx>),
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -100,6 +109,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Args, String> {
                 }
                 out.command = Some(Command::Send { method, payload });
             }
+            "pbx" if out.command.is_none() => out.command = Some(Command::Pbx(Box::new(super::pbx::parse(&mut it)?))),
             other => match other.strip_prefix("--data-dir=") {
                 Some(dir) => out.data_dir = Some(dir.into()),
                 None => return Err(format!("unknown argument {other:?}")),
@@ -152,7 +162,7 @@ pub fn run(command: Command, data_dir: &Path) -> i32 {
             };
             // Pages of at most what the store serves at once, up to `limit` rows.
             let filter = if unread { history::Filter::Unread } else { history::Filter::All };
-            let mut query = history::Query { search, filter, before_seq: None, limit };
+            let mut query = history::Query { search, filter, before_seq: None, after_seq: None, limit };
             let mut rows = Vec::new();
             let first = loop {
                 match reader.list(&query) {
@@ -204,6 +214,7 @@ pub fn run(command: Command, data_dir: &Path) -> i32 {
                 3
             }
         },
+        Command::Pbx(p) => super::pbx::run(*p),
         Command::Send { method, payload } => {
             match control::request(data_dir, &control::Request::Send { method: method.clone(), payload }) {
                 Ok(v) if v.get("accepted").is_some() => {

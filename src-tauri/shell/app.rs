@@ -75,7 +75,12 @@ pub fn run() {
     let toasts = toast::Toasts::start(toast::Labels::for_lang(lang), |action| {
         // Opened through the app handle once it exists (see setup).
         if let Some(app) = APP.get() {
-            open_external(app, &action.href);
+            match &action.opens {
+                toast::Opens::Link(href) => open_external(app, href),
+                toast::Opens::History { after_seq } => open_history_after(app, Some(*after_seq)),
+                toast::Opens::Page { source } => super::webnotify::clicked(app, source, &action.notification_id),
+                toast::Opens::Take { tag } => super::ingress::take(app, tag),
+            }
         }
     });
     // When each Notify call returned, as wall-clock time, for the benchmark
@@ -115,6 +120,12 @@ pub fn run() {
         remote_grants: std::sync::Mutex::default(),
         control: std::sync::OnceLock::new(),
         background: std::sync::Mutex::new(None),
+        away: std::sync::Mutex::default(),
+        lock_watch: std::sync::OnceLock::new(),
+        zoom: crate::core::zoom::ZoomStore::load(&data_dir),
+        permissions: crate::core::permissions::PermissionStore::load(&data_dir),
+        http: std::sync::OnceLock::new(),
+        fleet: std::sync::OnceLock::new(),
     };
     // What to open: resolved against this folder now; a bad one is refused before anything starts.
     let open = match &args.open {
@@ -189,6 +200,9 @@ pub fn run() {
             workbench::calllog_get,
             workbench::calllog_clear,
             workbench::calllog_export,
+            workbench::crm_stubs,
+            workbench::crm_stub_set,
+            workbench::crm_stub_remove,
             workbench::calllog_resend,
             workbench::profile_set,
         ])
@@ -209,9 +223,12 @@ pub fn run() {
             }
             let problem = served.as_ref().err().cloned();
             let _ = state.control.set(served);
-            handle.manage(tray::create(handle, i18n::Lang::from_setting(&s.language), s.do_not_disturb, problem)?);
+            super::ingress::start_http(handle);
+            super::ingress::start_fleet(handle);
+            handle.manage(tray::create(handle, i18n::Lang::from_setting(&s.language), s.do_not_disturb, problem, s.fleet.enabled)?);
             tray::refresh(handle);
             tray::refresh_recent(handle);
+            super::away::start(handle);
             tracing::info!(tray_ready_ms = state.started.elapsed().as_millis() as u64, "tray ready");
             // No webview before one is needed: started into the tray, nothing
             // but the tray, the toasts and the control channel run (no WebKit
@@ -228,6 +245,9 @@ pub fn run() {
         .on_page_load(|webview, payload| {
             if payload.event() == tauri::webview::PageLoadEvent::Started {
                 webview.state::<AppState>().workbench.page_started(webview.label(), payload.url());
+                super::browse::restore_zoom(webview, payload.url());
+                super::browse::spell_check(webview);
+                super::media::watch(webview);
             }
             if payload.event() == tauri::webview::PageLoadEvent::Finished {
                 let state = webview.state::<AppState>();
@@ -379,16 +399,28 @@ pub(crate) fn center_changed(app: &AppHandle, seq: Option<i64>) {
 }
 
 pub(crate) fn open_history(app: &AppHandle) {
+    open_history_after(app, None)
+}
+
+/// The history window; with `after_seq`, showing only the rows written after
+/// it (the "missed while away" toast's click).
+pub(crate) fn open_history_after(app: &AppHandle, after_seq: Option<i64>) {
     if let Some(w) = app.get_webview_window(HISTORY) {
+        if let Some(seq) = after_seq {
+            let _ = w.eval(format!("window.__kolokolShowAfter && window.__kolokolShowAfter({seq})"));
+        }
         let _ = w.unminimize();
         let _ = w.show();
         let _ = w.set_focus();
         return;
     }
     let title = i18n::strings(i18n::Lang::from_setting(&app.state::<AppState>().settings.get().language)).history;
+    let after = after_seq.map_or("null".to_owned(), |s| s.to_string());
     tracing::info!("history window created");
     match WebviewWindowBuilder::new(app, HISTORY, WebviewUrl::App("history.html".into()))
+        .initialization_script(format!("window.__kolokolAfter = {after};"))
         .data_directory(webview_data(&app.state::<AppState>().data_dir))
+        .on_navigation(workbench::may_navigate_trusted)
         .title(format!("Kolokol — {title}"))
         .inner_size(900.0, 720.0)
         .build()
@@ -417,8 +449,9 @@ pub(crate) fn toggle_dnd(app: &AppHandle) {
     let state = app.state::<AppState>();
     let mut s = state.settings.get();
     s.do_not_disturb = !s.do_not_disturb;
-    if let Err(e) = state.settings.set(s) {
-        tracing::warn!("cannot save do-not-disturb: {e}");
+    match state.settings.set(s) {
+        Ok(saved) => super::away::set(app, crate::core::away::Reason::DoNotDisturb, saved.do_not_disturb),
+        Err(e) => tracing::warn!("cannot save do-not-disturb: {e}"),
     }
     tray::refresh(app);
 }

@@ -60,7 +60,11 @@ pub fn get_settings(state: State<'_, AppState>) -> Settings {
 /// do-not-disturb at once.
 #[tauri::command]
 pub fn set_settings(app: AppHandle, state: State<'_, AppState>, settings: Settings) -> Result<Settings, String> {
+    let dnd_before = state.settings.get().do_not_disturb;
     let saved = state.settings.set(settings)?;
+    if saved.do_not_disturb != dnd_before {
+        super::away::set(&app, crate::core::away::Reason::DoNotDisturb, saved.do_not_disturb);
+    }
     if let Ok(h) = &state.history {
         if let Err(e) = h.set_retention(super::app::retention(&saved)) {
             tracing::warn!("history retention not applied: {e}");

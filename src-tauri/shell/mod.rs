@@ -2,12 +2,17 @@
 //! windows, the tray, the `notifications` plugin and the `kolokol:` scheme.
 
 mod app;
+mod away;
+mod browse;
 mod commands;
+mod media;
+mod ingress;
 mod newwindow;
 mod plugin;
 mod state;
 mod tray;
 mod webkit;
+mod webnotify;
 mod workbench;
 
 pub use app::run;

@@ -11,11 +11,12 @@ use tauri::{AppHandle, Manager, State, Webview, Wry};
 
 use super::state::AppState;
 use super::workbench;
-use crate::core::api::Refusal;
-use crate::core::links;
+use crate::core::api::{self, Refusal};
+use crate::core::{links, webnotify};
 use crate::core::router::{Accepted, Route};
 use crate::workbench::calllog::Call as Logged;
 use crate::workbench::ratelimit;
+use crate::workbench::stubs::{Stub, MAX_URL};
 
 /// Proves that an `open_link` comes from the init script (which sends it
 /// only for a trusted click on a popup), not from the page calling the IPC
@@ -35,7 +36,7 @@ static INIT_SCRIPT: LazyLock<String> = LazyLock::new(|| {
 pub fn init() -> TauriPlugin<Wry> {
     Builder::new("notifications")
         .js_init_script(INIT_SCRIPT.as_str())
-        .invoke_handler(tauri::generate_handler![notify, notify_batch, open_link, dismiss, mode])
+        .invoke_handler(tauri::generate_handler![notify, notify_batch, open_link, dismiss, mode, crm_post, host_call, web_permission, web_notify, browse, page_failed, permission_answer])
         .build()
 }
 
@@ -181,4 +182,132 @@ async fn dismiss(app: AppHandle, webview: Webview, state: State<'_, AppState>, i
 #[tauri::command]
 fn mode(state: State<'_, AppState>) -> serde_json::Value {
     serde_json::json!({ "kolokol_only": state.settings.get().kolokol_only })
+}
+
+/// The widget host's `self.crm_post(url, data, …)`: answered from the
+/// response the author set for `url` in the workbench, never sent anywhere
+/// (a page must not get a proxy to the network); no response set → `Err`,
+/// the widget's error callback. Logged with the request and the answer.
+#[tauri::command]
+async fn crm_post(app: AppHandle, webview: Webview, url: String, data: String, kind: Option<String>) -> Result<Stub, String> {
+    let source = page_of(&app, &webview);
+    let origin = links::origin_of(&source);
+    let wb = &app.state::<AppState>().workbench;
+    if wb.limit.take(&origin, 1, Instant::now()).allowed == 0 {
+        return Err(ratelimit::refusal().message);
+    }
+    if data.len() > MAX_HOST_DATA {
+        return Err(format!("data: {} bytes; at most {MAX_HOST_DATA}", data.len()));
+    }
+    let url: String = url.chars().take(MAX_URL).collect();
+    // The data as the widget gave it: JSON when it is, else the text.
+    let data = serde_json::from_str::<serde_json::Value>(&data).unwrap_or(serde_json::Value::String(data));
+    let payload = serde_json::json!({ "url": url, "data": data, "type": kind }).to_string();
+    let answer = wb.stubs.answer(&url);
+    let (outcome, response) = match &answer {
+        Ok(stub) => ("answered", format!("{} {}", stub.status, stub.body)),
+        Err(e) => ("failed", e.clone()),
+    };
+    workbench::record_host(&app, &source, "crm_post", &payload, outcome, &response);
+    answer
+}
+
+/// Telephony calls amoCRM acts on and Kolokol only records: in the call log,
+/// with the arguments as given.
+/// A browser key the init script saw pressed (zoom, reload, print); the key
+/// proves it came from there, not from the page.
+#[tauri::command]
+async fn browse(webview: Webview, action: String, key: Option<String>) -> Result<serde_json::Value, String> {
+    if key.as_deref() != Some(GESTURE_KEY.as_str()) {
+        return Err("key: browser actions come from the keyboard only".into());
+    }
+    super::browse::act(&webview, &action)
+}
+
+/// The page's own `APP.notifications` method, chained to, rejected after the
+/// call was made: recorded in the call log (Kolokol's answer is unaffected).
+#[tauri::command]
+async fn page_failed(app: AppHandle, webview: Webview, method: String, message: String) -> Result<(), String> {
+    if api::Method::parse(&method).is_none() {
+        return Err(format!("method: {:?} is not an APP.notifications method", method.chars().take(80).collect::<String>()));
+    }
+    let source = page_of(&app, &webview);
+    let origin = links::origin_of(&source);
+    if app.state::<AppState>().workbench.limit.take(&origin, 1, Instant::now()).allowed == 0 {
+        return Err(ratelimit::refusal().message);
+    }
+    let message: String = message.chars().take(200).collect();
+    workbench::record_host(&app, &source, &format!("{method} (the page's own)"), "null", "rejected", &message);
+    Ok(())
+}
+
+/// The agent's answer to Kolokol's microphone/camera prompt in this page's
+/// overlay; the key proves a person clicked it.
+#[tauri::command]
+async fn permission_answer(app: AppHandle, webview: Webview, id: u64, allow: bool, key: Option<String>) -> Result<(), String> {
+    if key.as_deref() != Some(GESTURE_KEY.as_str()) {
+        return Err("key: permissions are answered by a click on Kolokol's prompt only".into());
+    }
+    super::media::answer(&app, webview.label().to_owned(), id, allow)
+}
+
+/// `Notification.permission` for this page: "granted" on the account's origin only.
+#[tauri::command]
+async fn web_permission(app: AppHandle, webview: Webview) -> &'static str {
+    let page = page_of(&app, &webview);
+    webnotify::permission(&page, app.state::<AppState>().settings.account().as_ref())
+}
+
+/// `new Notification(title, {body, tag})`: a toast for the account's pages
+/// (rate-limited with the page's other calls, held back by do-not-disturb),
+/// in the call log either way. Answers the toast's id, or why not.
+#[tauri::command]
+async fn web_notify(app: AppHandle, webview: Webview, title: String, body: String, tag: String) -> Result<String, String> {
+    let page = page_of(&app, &webview);
+    let state = app.state::<AppState>();
+    let payload = serde_json::json!({ "title": title.chars().take(200).collect::<String>(), "body": body.chars().take(200).collect::<String>(), "tag": tag.chars().take(200).collect::<String>() }).to_string();
+    let checked = webnotify::check(&page, state.settings.account().as_ref(), &title, &body, &tag).and_then(|n| {
+        if state.workbench.limit.take(&n.source, 1, Instant::now()).allowed == 0 {
+            return Err(ratelimit::refusal().message);
+        }
+        Ok(n)
+    });
+    let n = match checked {
+        Ok(n) => n,
+        Err(e) => {
+            workbench::record_host(&app, &page, "Notification", &payload, "refused", &e);
+            return Err(e);
+        }
+    };
+    let id = uuid::Uuid::now_v7().to_string();
+    if state.settings.get().do_not_disturb {
+        workbench::record_host(&app, &page, "Notification", &payload, "held", "do-not-disturb: no toast");
+    } else {
+        state.toasts.web(n, id.clone());
+        workbench::record_host(&app, &page, "Notification", &payload, "toast", "shown as a toast");
+    }
+    Ok(id)
+}
+
+/// What crm_post's data and a telephony call's arguments may weigh in the
+/// call log: the contract's payload limit.
+const MAX_HOST_DATA: usize = 64 * 1024;
+
+const HOST_CALLS: [&str; 3] = ["APP.sdk.setCallStatus", "APP.sdk.showCallHistory", "APP.widgets.notificationsPhone"];
+
+#[tauri::command]
+async fn host_call(app: AppHandle, webview: Webview, method: String, payload: String) -> Result<(), String> {
+    if !HOST_CALLS.contains(&method.as_str()) {
+        return Err(format!("method: {:?} is not one of {}", method.chars().take(80).collect::<String>(), HOST_CALLS.join(", ")));
+    }
+    if payload.len() > MAX_HOST_DATA {
+        return Err(format!("payload: {} bytes; at most {MAX_HOST_DATA}", payload.len()));
+    }
+    let source = page_of(&app, &webview);
+    let origin = links::origin_of(&source);
+    if app.state::<AppState>().workbench.limit.take(&origin, 1, Instant::now()).allowed == 0 {
+        return Err(ratelimit::refusal().message);
+    }
+    workbench::record_host(&app, &source, &method, &payload, "recorded", "Kolokol has no telephony: recorded only");
+    Ok(())
 }

@@ -11,6 +11,7 @@ use tauri::{AppHandle, Manager};
 use super::{tray, workbench};
 use crate::channels::{history, toast};
 use crate::core::{api, router, settings};
+use crate::ingress::{fleet_client, http};
 
 pub struct AppState {
     pub settings: settings::SettingsStore,
@@ -31,6 +32,20 @@ pub struct AppState {
     /// What the workspace keeps running while hidden (a host, a widget's
     /// name), for the tray; `None` while it is shown or gone.
     pub(super) background: std::sync::Mutex<Option<String>>,
+    /// Do-not-disturb and the session lock: "missed while away".
+    pub(super) away: std::sync::Mutex<crate::core::away::Away>,
+    /// What the session lock is followed through, or why it is not.
+    pub(super) lock_watch: std::sync::OnceLock<Result<String, String>>,
+    /// Page zoom per origin (`zoom.json`).
+    pub(super) zoom: crate::core::zoom::ZoomStore,
+    /// Microphone and camera answers per origin (`permissions.json`); read
+    /// where WebKitGTK asks Kolokol (WebView2 and WKWebView ask by themselves).
+    #[cfg_attr(not(all(unix, not(target_os = "macos"))), allow(dead_code))]
+    pub(super) permissions: crate::core::permissions::PermissionStore,
+    /// The loopback HTTP ingress: its address, or why it is not serving (set at start-up when on).
+    pub(super) http: std::sync::OnceLock<Result<std::net::SocketAddr, String>>,
+    /// The fleet client, when configured.
+    pub(super) fleet: std::sync::OnceLock<fleet_client::Fleet>,
 }
 
 impl AppState {
@@ -42,9 +57,14 @@ impl AppState {
     /// Calls that arrived together (a page's burst): stored in one commit.
     /// `source` is the page's origin or `cli`.
     pub fn accept_batch(&self, source: &str, calls: &[(&str, &str)]) -> Vec<Result<router::Accepted, api::Refusal>> {
+        self.accept_batch_with(source, calls, false)
+    }
+
+    /// As [`AppState::accept_batch`]; `store_only` keeps the toasts out.
+    pub fn accept_batch_with(&self, source: &str, calls: &[(&str, &str)], store_only: bool) -> Vec<Result<router::Accepted, api::Refusal>> {
         let s = self.settings.get();
         let account = self.settings.account();
-        let policy = router::Policy { do_not_disturb: s.do_not_disturb, calls_break_through: s.calls_break_through };
+        let policy = router::Policy { do_not_disturb: s.do_not_disturb, calls_break_through: s.calls_break_through, store_only };
         let results = self.router.accept_batch(source, calls, account.as_ref(), policy);
         // A burst is one line at info level (its calls at debug): logging
         // must not cost more than the calls.
@@ -64,6 +84,16 @@ impl AppState {
             tracing::info!(calls = calls.len(), accepted, refused = calls.len() - accepted, "batch");
         }
         results
+    }
+
+    /// The fleet's state for the tray: `connected`, or the state and why.
+    pub(crate) fn fleet_line(&self) -> Option<String> {
+        let f = self.fleet.get()?.status();
+        Some(match (f.state.as_str(), f.reason) {
+            ("connected", None) => "connected".into(),
+            (state, Some(why)) => format!("{state} — {why}"),
+            (state, None) => state.to_owned(),
+        })
     }
 
     pub fn unread(&self) -> u64 {
@@ -86,6 +116,7 @@ impl AppState {
             "windows": windows,
             "workspace_in_background": *self.background.lock().unwrap_or_else(|e| e.into_inner()),
             "memory": crate::core::memory::status(std::process::id()),
+            "away": super::away::status(self),
             "channels": {
                 "history": match &self.history {
                     Ok(_) => json!({ "available": true }),
@@ -97,6 +128,19 @@ impl AppState {
                     Some(Ok(endpoint)) => json!({ "available": true, "endpoint": endpoint }),
                     Some(Err(e)) => json!({ "available": false, "reason": e }),
                     None => json!({ "available": false, "reason": "starting" }),
+                },
+                "http": match self.http.get() {
+                    None => json!({ "enabled": false, "available": false, "reason": "off in the settings (http_ingress)" }),
+                    Some(Ok(addr)) => json!({
+                        "enabled": true, "available": true, "address": addr.to_string(), "port": addr.port(),
+                        "token_file": http::token_path(&self.data_dir),
+                    }),
+                    Some(Err(e)) => json!({ "enabled": true, "available": false, "reason": e }),
+                },
+                "fleet": match self.fleet.get() {
+                    Some(f) => json!(f.status()),
+                    None if s.fleet.enabled => json!({ "enabled": true, "state": "failed", "reason": s.fleet.check().err() }),
+                    None => json!({ "enabled": false, "state": "off" }),
                 },
             },
         })

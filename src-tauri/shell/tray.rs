@@ -1,7 +1,8 @@
 //! The tray icon and its menu: Open workspace (saying so when it runs a page
 //! hidden), Workbench, Open recent ▸,
 //! History (N unread), Do not disturb, Start at login, Quit; above them, when
-//! the control channel could not start, a disabled line saying why. The unread count shows as the tray's label where the
+//! the control channel could not start, a disabled line saying why; when the
+//! call center's fleet is configured, a disabled line with its state and why. The unread count shows as the tray's label where the
 //! platform has one and as a badge drawn into the icon.
 
 use std::sync::Mutex;
@@ -27,6 +28,8 @@ pub struct Tray {
     quit: MenuItem<Wry>,
     /// "Command line unavailable: why" (disabled), when `kolokol status`/`send` cannot reach us.
     control: Option<(MenuItem<Wry>, String)>,
+    /// "Call center: connected" / "…: disconnected — why" (disabled), when the fleet is configured.
+    fleet: Option<MenuItem<Wry>>,
     base: Option<(Vec<u8>, u32, u32)>,
     /// What the tray shows now, for `kolokol status`.
     pub shown: Mutex<TrayState>,
@@ -41,9 +44,11 @@ pub struct TrayState {
     pub open_item: String,
     pub do_not_disturb: bool,
     pub start_at_login: bool,
+    /// The fleet's line, when the fleet is configured.
+    pub fleet: Option<String>,
 }
 
-pub fn create(app: &AppHandle, lang: Lang, dnd: bool, control_problem: Option<String>) -> tauri::Result<Tray> {
+pub fn create(app: &AppHandle, lang: Lang, dnd: bool, control_problem: Option<String>, fleet: bool) -> tauri::Result<Tray> {
     let s = i18n::strings(lang);
     let open = MenuItem::with_id(app, "open", s.open_workspace, true, None::<&str>)?;
     let workbench = MenuItem::with_id(app, "workbench", s.workbench, true, None::<&str>)?;
@@ -61,6 +66,13 @@ pub fn create(app: &AppHandle, lang: Lang, dnd: bool, control_problem: Option<St
             Some((item, why))
         }
         None => None,
+    };
+    let fleet = if fleet {
+        let item = MenuItem::with_id(app, "fleet", format!("{}: …", s.call_center), false, None::<&str>)?;
+        menu.prepend(&item)?;
+        Some(item)
+    } else {
+        None
     };
     let base = app.default_window_icon().map(|i| (i.rgba().to_vec(), i.width(), i.height()));
     let mut builder = TrayIconBuilder::with_id("kolokol")
@@ -86,13 +98,13 @@ pub fn create(app: &AppHandle, lang: Lang, dnd: bool, control_problem: Option<St
         builder = builder.icon(Image::from_bytes(include_bytes!("../../icons/tray-template.png"))?).icon_as_template(true);
     }
     let icon = builder.build(app)?;
-    Ok(Tray { icon, open, workbench, recent, history, dnd: dnd_item, login, quit, control, base, shown: Mutex::new(TrayState::default()) })
+    Ok(Tray { icon, open, workbench, recent, history, dnd: dnd_item, login, quit, control, fleet, base, shown: Mutex::new(TrayState::default()) })
 }
 
 impl Tray {
     /// Shows `unread` and the do-not-disturb state; labels in `lang`.
     /// `running`: what the hidden workspace keeps running, if anything.
-    pub fn update(&self, lang: Lang, unread: u64, dnd: bool, login: bool, running: Option<&str>) {
+    pub fn update(&self, lang: Lang, unread: u64, dnd: bool, login: bool, fleet: Option<String>, running: Option<&str>) {
         let s = i18n::strings(lang);
         let history_item = i18n::history_item(lang, unread);
         let label = (unread > 0).then(|| badge::label(unread));
@@ -100,6 +112,13 @@ impl Tray {
         if let Some((item, why)) = &self.control {
             let _ = item.set_text(format!("{}: {why}", s.command_line_unavailable));
             tooltip = format!("{tooltip} — {}", s.command_line_unavailable);
+        }
+        let fleet = fleet.map(|f| format!("{}: {f}", s.call_center));
+        if let (Some(item), Some(text)) = (&self.fleet, &fleet) {
+            let _ = item.set_text(text);
+            if !text.ends_with(": connected") {
+                tooltip = format!("{tooltip} — {text}");
+            }
         }
         let open_item = i18n::open_workspace_item(lang, running);
         let _ = self.open.set_text(&open_item);
@@ -122,7 +141,7 @@ impl Tray {
                 let _ = self.icon.set_icon(Some(Image::new_owned(drawn, *w, *h)));
             }
         }
-        *shown = TrayState { unread, label, tooltip, history_item, open_item, do_not_disturb: dnd, start_at_login: login };
+        *shown = TrayState { unread, label, tooltip, history_item, open_item, do_not_disturb: dnd, start_at_login: login, fleet };
     }
 }
 
@@ -134,7 +153,7 @@ pub fn refresh(app: &AppHandle) {
     let unread = state.unread();
     let running = state.background.lock().unwrap_or_else(|e| e.into_inner()).clone();
     if let Some(tray) = app.try_state::<Tray>() {
-        tray.update(lang, unread, settings.do_not_disturb, super::app::autostart_enabled(app), running.as_deref());
+        tray.update(lang, unread, settings.do_not_disturb, super::app::autostart_enabled(app), state.fleet_line(), running.as_deref());
     }
 }
 

@@ -21,6 +21,7 @@ use crate::workbench::calllog::{CallLog, Entry, Filter, Page};
 use crate::workbench::manifest;
 use crate::workbench::profile::{Profile, ProfileStore};
 use crate::workbench::ratelimit::RateLimit;
+use crate::workbench::stubs::{Stub, Stubs};
 use crate::workbench::target::{self, Kind, Recent, RecentItem, Spec, Target};
 
 pub const WORKBENCH: &str = "workbench";
@@ -38,6 +39,8 @@ pub struct Workbench {
     pub link_limit: RateLimit,
     pub recent: Recent,
     pub profile: ProfileStore,
+    /// crm_post answers the author set (the Profile tab).
+    pub stubs: Stubs,
     current: Mutex<Current>,
     /// Bumped on every open and reload: cache-busting for the widget's files.
     version: AtomicU64,
@@ -64,6 +67,7 @@ impl Workbench {
             link_limit: RateLimit::new(3.0, 1.0),
             recent: Recent::load(data_dir),
             profile: ProfileStore::load(data_dir),
+            stubs: Stubs::default(),
             current: Mutex::default(),
             version: AtomicU64::new(1),
             log_changed: AtomicBool::new(false),
@@ -95,10 +99,21 @@ fn wb(app: &AppHandle) -> &Workbench {
     &app.state::<AppState>().inner().workbench
 }
 
-/// An address in the `kolokol:` scheme (Windows spells custom schemes as
-/// http://<scheme>.localhost, see [`target::scheme_base`]).
-pub fn scheme_url(path: &str) -> Url {
-    target::scheme_base(SCHEME, cfg!(windows)).join(path).expect("a valid kolokol: address")
+/// An address of a local target in the `kolokol:` scheme: each target folder
+/// its own origin (Windows spells custom schemes as http://<scheme>.localhost,
+/// one origin there, see [`target::target_base`]).
+pub fn target_url(folder: &Path, path: &str) -> Url {
+    target::target_base(SCHEME, folder, cfg!(windows)).join(path).expect("a valid kolokol: address")
+}
+
+/// May a trusted window (workbench, history) navigate there? Only to
+/// Kolokol's own pages: any other page would get the window's commands.
+pub fn may_navigate_trusted(url: &Url) -> bool {
+    let ok = target::is_app_page(url, cfg!(windows)) || url.as_str() == "about:blank";
+    if !ok {
+        tracing::warn!(%url, "navigation of a trusted window refused");
+    }
+    ok
 }
 
 /// An address of the app's own pages (ui/).
@@ -152,10 +167,11 @@ pub fn open(app: &AppHandle, spec: Spec) -> Result<Target, String> {
         }
         Spec::File(p) => {
             let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let url = scheme_url("/page/").join(&encode_segment(&name)).map_err(|e| e.to_string())?;
+            let folder = p.parent().unwrap_or(p);
+            let url = target_url(folder, "/page/").join(&encode_segment(&name)).map_err(|e| e.to_string())?;
             (url, None, p.parent().map(|d| (d.to_path_buf(), false)))
         }
-        Spec::Widget(p) => (scheme_url("/__kolokol/host.html"), Some(target::widget_check(p)), Some((p.clone(), true))),
+        Spec::Widget(p) => (target_url(p, "/__kolokol/host.html"), Some(target::widget_check(p)), Some((p.clone(), true))),
     };
     let watcher = watch.and_then(|(dir, recursive)| match watch_folder(app, &dir, recursive) {
         Ok(w) => Some(w),
@@ -171,6 +187,11 @@ pub fn open(app: &AppHandle, spec: Spec) -> Result<Target, String> {
         title: spec.title(),
         problems: checked.as_ref().map(|c| c.problems.clone()).unwrap_or_default(),
         watching: watcher.is_some(),
+        reads: match &spec {
+            Spec::Url(_) => None,
+            Spec::File(f) => Some(target::FileScope::of(f, dirs::home_dir().as_deref()).describe()),
+            Spec::Widget(d) => Some(format!("{} (the widget folder, hidden files aside)", d.display())),
+        },
     };
     *wb.current() = Current { spec: Some(spec.clone()), target: Some(target.clone()), checked, opened_ms, _watcher: watcher };
     if let Err(e) = wb.recent.add(&spec, opened_ms) {
@@ -185,7 +206,7 @@ pub fn open(app: &AppHandle, spec: Spec) -> Result<Target, String> {
 /// Shows one of Kolokol's own pages (start page, playground) in the workspace.
 fn open_builtin(app: &AppHandle, kind: Kind, page: &str, title: &str) -> Result<Target, String> {
     let target =
-        Target { kind, input: String::new(), url: app_url(page).to_string(), title: title.into(), problems: vec![], watching: false };
+        Target { kind, input: String::new(), url: app_url(page).to_string(), title: title.into(), problems: vec![], watching: false, reads: None };
     *wb(app).current() = Current { target: Some(target.clone()), opened_ms: now_ms(), ..Current::default() };
     navigate(app, app_url(page))?;
     announce(app, &target);
@@ -305,18 +326,21 @@ pub fn serve(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
             .unwrap_or_default()
     };
     let not_found = |what: &str| reply(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", format!("{what}: not found").into_bytes());
-    if let Some(name) = path.strip_prefix("/__kolokol/") {
-        let asset: Option<(&str, &[u8])> = match name {
-            "host.html" => Some(("text/html; charset=utf-8", include_bytes!("../workbench/host/host.html"))),
-            "host.js" => Some(("text/javascript; charset=utf-8", include_bytes!("../workbench/host/host.js"))),
-            "host.css" => Some(("text/css; charset=utf-8", include_bytes!("../workbench/host/host.css"))),
-            "require.js" => Some(("text/javascript; charset=utf-8", include_bytes!(concat!(env!("OUT_DIR"), "/vendor/require.js")))),
-            "jquery.js" => Some(("text/javascript; charset=utf-8", include_bytes!(concat!(env!("OUT_DIR"), "/vendor/jquery.js")))),
-            "underscore.js" => {
-                Some(("text/javascript; charset=utf-8", include_bytes!(concat!(env!("OUT_DIR"), "/vendor/underscore.js"))))
-            }
+    // Each target answers only at its own origin: a page of another target
+    // (or one opened before) gets nothing of this one, env.json included.
+    if !cfg!(windows) {
+        let folder = match &wb.current().spec {
+            Some(Spec::Widget(dir)) => Some(dir.clone()),
+            Some(Spec::File(file)) => file.parent().map(Path::to_path_buf),
             _ => None,
         };
+        let expected = folder.map(|f| target::target_host(&f));
+        if expected.is_none() || request.uri().host() != expected.as_deref() {
+            return not_found(&format!("{path} (this address is not the open target's)"));
+        }
+    }
+    if let Some(name) = path.strip_prefix("/__kolokol/") {
+        let asset = crate::workbench::assets::host_asset(name);
         if let Some((mime, body)) = asset {
             return reply(StatusCode::OK, mime, body.to_vec());
         }
@@ -332,6 +356,7 @@ pub fn serve(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
                 "code": checked.map(|c| c.code.clone()).unwrap_or_default(),
                 "profile": wb.profile.get(),
                 "widget_base": "/widget",
+                "i18n_files": target::i18n_files(dir),
                 "opened_ms": cur.opened_ms,
                 "version": wb.version.load(Ordering::SeqCst),
             });
@@ -342,15 +367,18 @@ pub fn serve(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
     let root = {
         let cur = wb.current();
         match (&cur.spec, path.split_once('/').map(|(_, r)| r).unwrap_or("")) {
-            (Some(Spec::Widget(dir)), rest) if rest.starts_with("widget/") => Some((dir.clone(), rest["widget/".len()..].to_owned())),
-            (Some(Spec::File(file)), rest) if rest.starts_with("page/") => {
-                file.parent().map(|d| (d.to_path_buf(), rest["page/".len()..].to_owned()))
+            (Some(Spec::Widget(dir)), rest) if rest.starts_with("widget/") => {
+                Some((target::FileScope { folder: dir.clone(), only: None }, rest["widget/".len()..].to_owned()))
             }
+            (Some(Spec::File(file)), rest) if rest.starts_with("page/") => Some((
+                target::FileScope::of(file, dirs::home_dir().as_deref()),
+                rest["page/".len()..].to_owned(),
+            )),
             _ => None,
         }
     };
-    let Some((dir, rel)) = root else { return not_found(&path) };
-    match target::resolve_file(&dir, &rel) {
+    let Some((scope, rel)) = root else { return not_found(&path) };
+    match scope.resolve(&rel) {
         Some(file) => match std::fs::read(&file) {
             Ok(body) => reply(StatusCode::OK, target::mime(&file), body),
             Err(e) => reply(StatusCode::INTERNAL_SERVER_ERROR, "text/plain; charset=utf-8", e.to_string().into_bytes()),
@@ -364,6 +392,12 @@ pub fn serve(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
 pub fn record(app: &AppHandle, calls: &[crate::workbench::calllog::Call<'_>]) {
     let wb = wb(app);
     wb.calls.record(calls, now_ms());
+    log_changed(app);
+}
+
+/// A call the widget host answered itself (crm_post, telephony), into the call log.
+pub fn record_host(app: &AppHandle, source: &Arc<str>, method: &str, payload: &str, outcome: &'static str, response: &str) {
+    wb(app).calls.record_host(source, method, payload, outcome, response, now_ms());
     log_changed(app);
 }
 
@@ -398,6 +432,7 @@ pub fn show_window(app: &AppHandle) {
     let lang = crate::core::i18n::Lang::from_setting(&app.state::<AppState>().settings.get().language);
     let mut builder = WebviewWindowBuilder::new(app, WORKBENCH, WebviewUrl::App("workbench.html".into()))
         .data_directory(super::app::webview_data(&app.state::<AppState>().data_dir))
+        .on_navigation(may_navigate_trusted)
         .title(format!("Kolokol — {}", crate::core::i18n::strings(lang).workbench_window))
         .inner_size(620.0, 760.0);
     if let Some(ws) = app.get_webview_window(WORKSPACE) {
@@ -484,12 +519,15 @@ pub fn calllog_clear(app: AppHandle, state: State<'_, AppState>) {
     log_changed(&app);
 }
 
-/// Writes the whole log as JSON to `path`, or where a save dialog says.
+/// Writes the whole log as JSON where the save dialog says. The path never
+/// comes from a page: a page that reached this command could otherwise write
+/// anywhere. `KOLOKOL_EXPORT_TO` (set by whoever starts the app, for
+/// automation) answers in the dialog's place.
 #[tauri::command]
-pub async fn calllog_export(app: AppHandle, path: Option<PathBuf>) -> Result<Option<PathBuf>, String> {
+pub async fn calllog_export(app: AppHandle) -> Result<Option<PathBuf>, String> {
     use tauri_plugin_dialog::DialogExt;
-    let path = match path {
-        Some(p) => p,
+    let path = match std::env::var_os("KOLOKOL_EXPORT_TO").filter(|p| !p.is_empty()) {
+        Some(p) => PathBuf::from(p),
         None => {
             let picked = app
                 .dialog()
@@ -538,4 +576,21 @@ pub fn profile_set(app: AppHandle, state: State<'_, AppState>, profile: Profile)
         reload(&app);
     }
     Ok(saved)
+}
+
+#[tauri::command]
+pub fn crm_stubs(state: State<'_, AppState>) -> Vec<Stub> {
+    state.workbench.stubs.list()
+}
+
+#[tauri::command]
+pub fn crm_stub_set(state: State<'_, AppState>, stub: Stub) -> Result<Vec<Stub>, String> {
+    state.workbench.stubs.set(stub)?;
+    Ok(state.workbench.stubs.list())
+}
+
+#[tauri::command]
+pub fn crm_stub_remove(state: State<'_, AppState>, url: String) -> Vec<Stub> {
+    state.workbench.stubs.remove(&url);
+    state.workbench.stubs.list()
 }

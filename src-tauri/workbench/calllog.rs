@@ -81,6 +81,9 @@ pub struct Row {
     /// page had one and Kolokol chained to it ("called", "threw: …").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<String>,
+    /// For a host call (crm_post, the telephony calls): what the page was answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<String>,
 }
 
 /// One logged call whole: its row and, when accepted, the normalised notification.
@@ -116,7 +119,15 @@ fn cost(row: &Row, n: Option<&Notification>) -> usize {
             // The notification's warnings are a second copy of the row's.
             + warnings
     });
-    ENTRY_OVERHEAD + row.payload.len() + row.method.len() + opt(&row.id) + opt(&row.page) + warnings + refusal + notification
+    ENTRY_OVERHEAD
+        + row.payload.len()
+        + row.method.len()
+        + opt(&row.id)
+        + opt(&row.page)
+        + opt(&row.response)
+        + warnings
+        + refusal
+        + notification
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -212,6 +223,7 @@ impl CallLog {
                 refusal: None,
                 toast: None,
                 page: c.page.map(|p| cut(p, PREVIEW).0.to_owned()),
+                response: None,
             };
             let mut notification = None;
             match c.result {
@@ -240,6 +252,43 @@ impl CallLog {
             inner.bytes += cost;
             inner.entries.push_back(Entry { row: e, notification, cost });
         }
+        Self::trim(&mut inner);
+        inner.entries.len()
+    }
+
+    /// Appends a call the widget host answered itself, not an
+    /// `APP.notifications` one: `crm_post` ("answered" from a stub, "failed"),
+    /// the telephony calls ("recorded"), with what the page got back.
+    pub fn record_host(&self, source: &Arc<str>, method: &str, payload: &str, outcome: &'static str, response: &str, now_ms: i64) {
+        let mut inner = self.lock();
+        let (payload_kept, payload_cut) = cut(payload, KEEP_PAYLOAD);
+        let seq = inner.next_seq;
+        inner.next_seq += 1;
+        let row = Row {
+            seq,
+            at_ms: now_ms,
+            source: source.clone(),
+            method: cut(method, MAX_METHOD_BYTES).0.to_owned(),
+            payload: payload_kept.to_owned(),
+            payload_bytes: payload.len(),
+            payload_cut,
+            outcome,
+            id: None,
+            route: None,
+            channels: Vec::new(),
+            warnings: Vec::new(),
+            refusal: None,
+            toast: None,
+            page: None,
+            response: Some(cut(response, KEEP_PAYLOAD).0.to_owned()),
+        };
+        let cost = cost(&row, None);
+        inner.bytes += cost;
+        inner.entries.push_back(Entry { row, notification: None, cost });
+        Self::trim(&mut inner);
+    }
+
+    fn trim(inner: &mut Inner) {
         while inner.entries.len() > MAX_ENTRIES || inner.bytes > MAX_BYTES {
             let Some(old) = inner.entries.pop_front() else { break };
             inner.bytes -= old.cost;
@@ -248,7 +297,6 @@ impl CallLog {
                 inner.awaiting.remove(id);
             }
         }
-        inner.entries.len()
     }
 
     /// The toast channel's result for notification `id`; false if it is not awaited.
@@ -331,6 +379,10 @@ fn preview(e: &Entry) -> Row {
     if end < row.payload.len() {
         row.payload.truncate(end);
         row.payload_cut = true;
+    }
+    if let Some(r) = row.response.as_mut() {
+        let end = cut(r, PREVIEW).0.len();
+        r.truncate(end);
     }
     row
 }
@@ -476,5 +528,21 @@ mod tests {
         let text = e.notification.as_ref().and_then(|n| n.text.as_ref()).map_or(0, String::len);
         assert!(text >= 4 * 60_000, "{text}");
         assert!(log.lock().bytes >= lt.len() + text, "{} < {}", log.lock().bytes, lt.len() + text);
+    }
+
+    #[test]
+    fn host_calls_are_logged_with_their_answer() {
+        let log = CallLog::default();
+        let source: Arc<str> = "kolokol://t0/__kolokol/host.html".into();
+        let big = "r".repeat(KEEP_PAYLOAD + 10);
+        log.record_host(&source, "crm_post", r#"{"url":"https://x/"}"#, "answered", &big, 5);
+        log.record_host(&source, "APP.sdk.setCallStatus", "[]", "recorded", "", 6);
+        let page = log.page(&Filter { outcome: Some("all".into()), ..Filter::default() }, 0, 10);
+        let got: Vec<(&str, &str)> = page.rows.iter().map(|r| (r.method.as_str(), r.outcome)).collect();
+        assert_eq!(got, [("crm_post", "answered"), ("APP.sdk.setCallStatus", "recorded")]);
+        assert_eq!(page.rows[0].response.as_deref().map(str::len), Some(PREVIEW), "rows carry a preview");
+        assert_eq!(log.get(0).unwrap().row.response.map(|r| r.len()), Some(KEEP_PAYLOAD), "the entry keeps the answer, capped");
+        assert!(log.lock().bytes > KEEP_PAYLOAD, "its answer is counted");
+        assert!(log.export().contains("\"response\""));
     }
 }

@@ -3,8 +3,10 @@
 //! and the fake account. The host page (`host/`) runs a widget folder; the
 //! windows and the `kolokol:` scheme are in `shell/workbench.rs`.
 
+pub mod assets;
 pub mod calllog;
 pub mod manifest;
 pub mod profile;
 pub mod ratelimit;
+pub mod stubs;
 pub mod target;

@@ -115,6 +115,8 @@ pub struct Target {
     pub title: String,
     pub problems: Vec<Problem>,
     pub watching: bool,
+    /// For a local target: which files its page can read, in words.
+    pub reads: Option<String>,
 }
 
 /// The problems of a widget folder, as the host page and the toolbar show them.
@@ -164,20 +166,102 @@ impl Recent {
 }
 
 /// The file under `root` that `rel` (a URL path, percent-encoded) names, if
-/// it is inside `root` after resolving links. `None`: not found or outside.
+/// it is inside `root` after resolving links and neither it nor a folder on
+/// its way is hidden (`.ssh`, `.env`, `.git`). `None`: not found or refused.
 pub fn resolve_file(root: &Path, rel: &str) -> Option<PathBuf> {
     let decoded = percent_decode(rel)?;
     let mut path = root.to_path_buf();
     for c in Path::new(decoded.trim_start_matches('/')).components() {
         match c {
+            Component::Normal(p) if is_hidden(p) => return None,
             Component::Normal(p) => path.push(p),
             Component::CurDir => {}
             _ => return None,
         }
     }
-    let real = dunce::canonicalize(&path).ok()?;
+    contained(root, &path)
+}
+
+/// `path` resolved (links followed), if it is a file inside `root` with no
+/// hidden name between the two. Every file a target's page can get goes
+/// through here, `manifest.json` and the i18n files included.
+pub fn contained(root: &Path, path: &Path) -> Option<PathBuf> {
+    let real = dunce::canonicalize(path).ok()?;
     let root = dunce::canonicalize(root).ok()?;
-    (real.starts_with(&root) && real.is_file()).then_some(real)
+    let inside = real.strip_prefix(&root).ok()?;
+    let hidden = inside.components().any(|c| matches!(c, Component::Normal(p) if is_hidden(p)));
+    (!hidden && real.is_file()).then_some(real)
+}
+
+fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.to_string_lossy().starts_with('.')
+}
+
+/// The languages a widget folder has texts for: `i18n/<lang>.json`, sorted.
+pub fn i18n_files(folder: &Path) -> Vec<String> {
+    let dir = folder.join("i18n");
+    let mut langs: Vec<String> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| contained(folder, &e.path()).is_some())
+                .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".json")).map(str::to_owned))
+                .filter(|l| !l.is_empty() && !l.starts_with('.'))
+                .collect()
+        })
+        .unwrap_or_default();
+    langs.sort();
+    langs
+}
+
+/// What a local HTML file's page may read: its folder, unless that folder is
+/// the home folder or one above it (then only the file itself and the folder
+/// named after it, as browsers save pages: `page.html` with `page_files/`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileScope {
+    pub folder: PathBuf,
+    /// `None`: the whole folder (hidden files aside).
+    pub only: Option<Vec<String>>,
+}
+
+impl FileScope {
+    pub fn of(file: &Path, home: Option<&Path>) -> FileScope {
+        let folder = file.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
+        let real = dunce::canonicalize(&folder).unwrap_or_else(|_| folder.clone());
+        let home = home.map(|h| dunce::canonicalize(h).unwrap_or_else(|_| h.to_path_buf()));
+        let wide = home.as_deref().is_some_and(|h| h.starts_with(&real)) || real.parent().is_none();
+        let only = wide.then(|| {
+            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let stem = file.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            vec![name, format!("{stem}/"), format!("{stem}_files/")]
+        });
+        FileScope { folder, only }
+    }
+
+    /// The file `rel` (a URL path under the page's folder) names, if this scope lets the page read it.
+    pub fn resolve(&self, rel: &str) -> Option<PathBuf> {
+        if let Some(only) = &self.only {
+            let decoded = percent_decode(rel)?;
+            let rel = decoded.trim_start_matches('/');
+            let allowed = only.iter().any(|o| if o.ends_with('/') { rel.starts_with(o.as_str()) } else { rel == o });
+            if !allowed {
+                return None;
+            }
+        }
+        resolve_file(&self.folder, rel)
+    }
+
+    /// In words, for the workbench: which folder the page can read.
+    pub fn describe(&self) -> String {
+        match &self.only {
+            None => format!("{} (the whole folder, hidden files aside)", self.folder.display()),
+            Some(only) => format!(
+                "only {} in {}: a page in the home folder (or above it) does not get the folder",
+                only.join(", "),
+                self.folder.display()
+            ),
+        }
+    }
 }
 
 fn percent_decode(s: &str) -> Option<String> {
@@ -230,6 +314,37 @@ pub fn mime(path: &Path) -> &'static str {
 pub fn scheme_base(scheme: &str, windows: bool) -> Url {
     let base = if windows { format!("http://{scheme}.localhost/") } else { format!("{scheme}://localhost/") };
     Url::parse(&base).expect("a valid scheme address")
+}
+
+/// The host a local target is served under: its own origin
+/// (`kolokol://t<16 hex>/`), derived from its folder, so two targets never
+/// share storage and a target keeps its storage from one run to the next.
+/// FNV-1a of the folder's path: stable across builds and Rust versions.
+pub fn target_host(folder: &Path) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in folder.to_string_lossy().bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("t{h:016x}")
+}
+
+/// Where a local target's pages are: `kolokol://<target host>/`. Windows'
+/// WebView2 serves custom schemes only as `http://<scheme>.localhost/`, one
+/// origin for every target there.
+pub fn target_base(scheme: &str, folder: &Path, windows: bool) -> Url {
+    if windows {
+        return scheme_base(scheme, true);
+    }
+    Url::parse(&format!("{scheme}://{}/", target_host(folder))).expect("a valid target address")
+}
+
+/// Is `url` one of Kolokol's own pages (ui/, served from the app's scheme)?
+/// The trusted windows (workbench, history) may go nowhere else: a page
+/// there would get their commands.
+pub fn is_app_page(url: &Url, windows: bool) -> bool {
+    let base = scheme_base("tauri", windows);
+    url.scheme() == base.scheme() && url.host_str() == base.host_str() && url.port() == base.port()
 }
 
 /// The CSP of every page served from a local target: its own files, images
@@ -304,8 +419,60 @@ mod tests {
             std::os::unix::fs::symlink(d.path().join("secret"), w.join("link")).unwrap();
             assert!(resolve_file(&w, "link").is_none(), "a link out of the folder is not followed");
         }
+        // Hidden files and folders are never served, by name or through a link.
+        std::fs::create_dir_all(w.join(".ssh")).unwrap();
+        std::fs::write(w.join(".ssh/id_ed25519"), "key").unwrap();
+        std::fs::write(w.join(".env"), "TOKEN=1").unwrap();
+        for bad in [".ssh/id_ed25519", ".env", "%2Essh/id_ed25519", "i18n/../.env"] {
+            assert!(resolve_file(&w, bad).is_none(), "{bad}");
+        }
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(w.join(".env"), w.join("env.txt")).unwrap();
+            assert!(resolve_file(&w, "env.txt").is_none(), "a link to a hidden file");
+        }
+        assert_eq!(i18n_files(&w), ["ru"]);
         assert_eq!(mime(Path::new("a/script.JS")), "text/javascript; charset=utf-8");
         assert_eq!(mime(Path::new("x")), "application/octet-stream");
+    }
+
+    #[test]
+    fn a_page_in_the_home_folder_reads_only_itself_and_its_own_folder() {
+        let d = tree();
+        let home = d.path();
+        std::fs::create_dir_all(home.join("page_files")).unwrap();
+        std::fs::write(home.join("page_files/a.css"), "p{}").unwrap();
+        let scope = FileScope::of(&home.join("page.HTML"), Some(home));
+        assert!(scope.only.is_some(), "{scope:?}");
+        assert!(scope.resolve("page.HTML").is_some());
+        assert!(scope.resolve("page_files/a.css").is_some());
+        for bad in ["secret", "notes.txt", "site/index.html", "page_files/../secret"] {
+            assert!(scope.resolve(bad).is_none(), "{bad}");
+        }
+        assert!(scope.describe().starts_with("only page.HTML, page/, page_files/ in"), "{}", scope.describe());
+        // A folder above home: the same; a folder of its own: the whole folder.
+        assert!(FileScope::of(&home.join("page.HTML"), Some(&home.join("site"))).only.is_some());
+        let site = FileScope::of(&home.join("site/index.html"), Some(home));
+        assert_eq!(site.only, None);
+        assert!(site.resolve("index.html").is_some());
+        assert!(FileScope::of(Path::new("/x.html"), None).only.is_some(), "the root folder");
+    }
+
+    #[test]
+    fn every_target_folder_has_its_own_origin_and_trusted_windows_stay_home() {
+        let a = target_base("kolokol", Path::new("/home/u/widget-a"), false);
+        let b = target_base("kolokol", Path::new("/home/u/widget-b"), false);
+        assert_ne!(a.origin(), b.origin());
+        assert_eq!(a, target_base("kolokol", Path::new("/home/u/widget-a"), false), "stable");
+        assert_eq!(a.as_str(), "kolokol://t59162bd292b7f62c/", "FNV-1a, the same in every build");
+        assert_eq!(target_base("kolokol", Path::new("/x"), true).as_str(), "http://kolokol.localhost/");
+        for ok in ["tauri://localhost/workbench.html", "tauri://localhost/history.html?x=1"] {
+            assert!(is_app_page(&Url::parse(ok).unwrap(), false), "{ok}");
+        }
+        for bad in ["kolokol://localhost/__kolokol/host.html", "https://example.com/", "tauri://evil/", "file:///etc/passwd"] {
+            assert!(!is_app_page(&Url::parse(bad).unwrap(), false), "{bad}");
+        }
+        assert!(is_app_page(&Url::parse("http://tauri.localhost/workbench.html").unwrap(), true));
     }
 
     #[test]

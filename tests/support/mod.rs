@@ -5,6 +5,7 @@
 
 #[cfg(target_os = "linux")]
 pub mod desktop;
+pub mod nats;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -223,6 +224,23 @@ impl App {
             .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
             .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
         self.client.perform_actions(mouse).await.expect("a WebDriver click");
+    }
+
+    /// Presses `key` with `modifier` held (WebDriver key codes, e.g.
+    /// "\u{E009}" Control, "\u{E00A}" Alt): trusted key events, as a person's.
+    pub async fn chord(&self, modifier: Option<&str>, key: &str) {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let mut keys = KeyActions::new("keyboard".into());
+        let m = modifier.and_then(|m| m.chars().next());
+        let k = key.chars().next().expect("a key");
+        if let Some(m) = m {
+            keys = keys.then(KeyAction::Down { value: m });
+        }
+        keys = keys.then(KeyAction::Down { value: k }).then(KeyAction::Up { value: k });
+        if let Some(m) = m {
+            keys = keys.then(KeyAction::Up { value: m });
+        }
+        self.client.perform_actions(keys).await.expect("WebDriver key actions");
     }
 
     pub async fn wait_for(&self, condition: &str) {

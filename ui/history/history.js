@@ -40,6 +40,7 @@ let langReady = Promise.resolve();
 const state = {
   search: "",
   filter: "all",
+  after: null, // only rows after this seq: "what arrived while you were away"
   rows: [], // loaded rows, newest first
   index: new Map(), // seq -> position in rows
   total: 0, // rows matching search + filter
@@ -138,6 +139,7 @@ function fetchPage(beforeSeq) {
       search: state.search.trim() === "" ? null : state.search.trim(),
       filter: state.filter,
       before_seq: beforeSeq ?? null,
+      after_seq: state.after,
       limit: PAGE,
     },
   });
@@ -286,7 +288,7 @@ function onHistoryChanged(p) {
   if (p && typeof p.seq === "number") changedSeqs.add(p.seq);
   if (p && typeof p.unread === "number") {
     state.unread = p.unread;
-    if (state.filter === "all" && !state.search.trim() && typeof p.total === "number") state.total = p.total;
+    if (state.filter === "all" && state.after === null && !state.search.trim() && typeof p.total === "number") state.total = p.total;
     paintCounts();
   }
   clearTimeout(refreshTimer);
@@ -316,7 +318,7 @@ async function refresh() {
     const newest = new Set((res.rows || []).map((r) => r.seq));
     for (const seq of seqs.filter((q) => state.index.has(q) && !newest.has(q)).slice(0, 20)) {
       const one = await invoke("history_list", {
-        query: { search: state.search.trim() || null, filter: state.filter, before_seq: seq + 1, limit: 1 },
+        query: { search: state.search.trim() || null, filter: state.filter, before_seq: seq + 1, after_seq: state.after, limit: 1 },
       });
       if (gen !== state.gen) return;
       const r = one.rows?.[0];
@@ -686,7 +688,7 @@ function paintRead(node) {
 }
 
 function paintCounts() {
-  const searching = state.search.trim() !== "" || state.filter !== "all";
+  const searching = state.search.trim() !== "" || state.filter !== "all" || state.after !== null;
   const tot = $("history-total");
   const unr = $("history-unread");
   // Only touch what changed, so the live region speaks only on real changes.
@@ -1032,6 +1034,16 @@ function setFilter(f) {
 }
 for (const b of document.querySelectorAll("[data-filter]")) b.addEventListener("click", () => setFilter(b.dataset.filter));
 
+// The "missed while away" toast opens the window on what arrived meanwhile:
+// the app calls this (or sets __kolokolAfter before the page loads).
+function showAfter(seq) {
+  state.after = Number.isSafeInteger(seq) && seq >= 0 ? seq : null;
+  $("history-away").hidden = state.after === null;
+  reload();
+}
+window.__kolokolShowAfter = showAfter;
+$("history-away").addEventListener("click", () => showAfter(null));
+
 $("empty-action").addEventListener("click", () => {
   if ($("history-empty").dataset.kind === "search") {
     clearTimeout(searchTimer);
@@ -1080,6 +1092,11 @@ async function start() {
     document.title = t("windowTitle");
     fmtCache = null;
   });
+  const after = window.__kolokolAfter;
+  if (Number.isSafeInteger(after) && after >= 0) {
+    state.after = after;
+    $("history-away").hidden = false;
+  }
   const first = reload(); // in parallel with the settings
   await first;
   subscribe();

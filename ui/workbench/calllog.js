@@ -126,6 +126,9 @@ function fmtDateTime(ms) {
 }
 
 function outcomeOf(row) {
+  // Calls the widget host answered itself: crm_post, the telephony calls.
+  if (row.outcome === "answered" || row.outcome === "recorded") return { cls: "ok", text: row.outcome };
+  if (row.outcome === "failed") return { cls: "bad", text: row.outcome };
   if (row.outcome === "refused") {
     const code = row.refusal?.code;
     return { cls: "bad", text: code ? `${t("wbRefused")} · ${code}` : t("wbRefused") };
@@ -684,7 +687,7 @@ $("calls-export").addEventListener("click", async (ev) => {
   const b = ev.currentTarget;
   b.disabled = true;
   try {
-    const path = await invoke("calllog_export", { path: null });
+    const path = await invoke("calllog_export");
     if (path) say(t("wbExported", { path: String(path) }));
   } catch (e) {
     say(t("wbFailed", { what: t("wbExport"), error: errText(e) }), true);

@@ -132,6 +132,7 @@ function paintDetail(e, loadingFull = false, gone = false) {
       [t("wbChannels"), chanNode],
       [t("wbToastResult"), toastNode],
       [t("wbPageImpl"), e.page ?? null],
+      [t("wbResponse"), e.response ?? null, "mono"],
       [t("wbSize"), size],
     ]),
   );

@@ -30,6 +30,10 @@ function applyTarget(tg) {
   url.textContent = tg ? tg.url || "" : t("wbNothingOpen");
   url.title = tg ? tg.url || "" : "";
   $("wb-watching").hidden = !tg?.watching;
+  // Which files the target's page can read (from Kolokol's side, in words).
+  const reads = $("wb-reads");
+  reads.textContent = tg?.reads || "";
+  reads.hidden = !tg?.reads;
 
   const problems = Array.isArray(tg?.problems) ? tg.problems : [];
   const box = $("wb-problems-box");

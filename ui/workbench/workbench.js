@@ -12,6 +12,7 @@ import { measure, resetCalls, onLogChanged, callsShown, paintCounts } from "./ca
 import "./detail.js";
 import { settingsDirty, fillSettings, loadSettings } from "./settings.js";
 import "./profile.js";
+import { startStubs } from "./stubs.js";
 
 /* ---------- tabs ---------- */
 
@@ -64,6 +65,7 @@ async function start() {
   }
   refreshState();
   resetCalls();
+  startStubs();
   document.body.dataset.ready = "true";
 }
 

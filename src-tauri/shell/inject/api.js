@@ -107,7 +107,13 @@ function errorText(e) {
 function chain(c, own, params, cb) {
   try {
     const r = INTERFACE.has(c.method) ? own.call(pageImpl, params, cb) : own.call(pageImpl, params, PAGE_CBS);
-    if (r && typeof r.then === "function") r.then(null, (e) => warn(`the page's own ${c.method}() failed: ${errorText(e)}`));
+    if (r && typeof r.then === "function") {
+      r.then(null, (e) => {
+        warn(`the page's own ${c.method}() failed: ${errorText(e)}`);
+        // Later than Kolokol's own answer: a line of its own in the call log.
+        if (invoke) invoke("plugin:notifications|page_failed", { method: c.method, message: errorText(e) }).catch(() => {});
+      });
+    }
     c.page = "called";
     return r;
   } catch (e) {
@@ -305,3 +311,138 @@ for (const name of ["APP", "AMOCRM"]) {
     attach(window[name]);
   }
 }
+
+// The page's Web Notifications become Kolokol toasts: granted to the amoCRM
+// account's own pages, denied to every other origin (the app decides; the
+// permission is asked once per page load). WebKitGTK's own would show nothing.
+(function webNotifications() {
+  if (!invoke) return;
+  let permission = "default";
+  const ready = invoke("plugin:notifications|web_permission").then(
+    (p) => (permission = p === "granted" ? "granted" : "denied"),
+    () => (permission = "denied"),
+  );
+  const live = new Map(); // Kolokol id -> Notification, until closed
+
+  function fire(target, type) {
+    try {
+      const handler = target["on" + type];
+      const ev = new Event(type);
+      if (typeof handler === "function") handler.call(target, ev);
+      target.dispatchEvent(ev);
+    } catch (e) {
+      console.error("[Notification] a handler threw", e);
+    }
+  }
+
+  class Notification extends EventTarget {
+    constructor(title, options) {
+      super();
+      const o = options && typeof options === "object" ? options : {};
+      const text = (v) => (v === undefined || v === null ? "" : String(v));
+      Object.defineProperties(this, {
+        title: { value: text(title), enumerable: true },
+        body: { value: text(o.body), enumerable: true },
+        tag: { value: text(o.tag), enumerable: true },
+        icon: { value: text(o.icon), enumerable: true },
+        data: { value: o.data === undefined ? null : o.data, enumerable: true },
+      });
+      this.onclick = this.onshow = this.onerror = this.onclose = null;
+      this._id = null;
+      this._closed = false;
+      ready
+        .then(() => invoke("plugin:notifications|web_notify", { title: this.title, body: this.body, tag: this.tag }))
+        .then(
+          (id) => {
+            this._id = id;
+            live.set(id, this);
+            if (!this._closed) fire(this, "show");
+          },
+          (e) => {
+            warn(`Notification not shown: ${e}`);
+            fire(this, "error");
+          },
+        );
+    }
+    close() {
+      if (this._closed) return;
+      this._closed = true;
+      if (this._id) live.delete(this._id);
+      // Its toast goes as a dismissed call's would: by tag, else by id.
+      const key = this.tag || this._id;
+      if (key) invoke("plugin:notifications|dismiss", { idOrTag: key }).catch(() => {});
+      fire(this, "close");
+    }
+    static get permission() {
+      return permission;
+    }
+    static requestPermission(callback) {
+      return ready.then(() => {
+        if (typeof callback === "function") {
+          try {
+            callback(permission);
+          } catch (_) {}
+        }
+        return permission;
+      });
+    }
+    static get maxActions() {
+      return 0;
+    }
+  }
+
+  window.addEventListener("kolokol:notificationclick", (ev) => {
+    const n = live.get(ev && ev.detail);
+    if (n) fire(n, "click");
+  });
+  try {
+    Object.defineProperty(window, "Notification", { value: Notification, writable: true, configurable: true, enumerable: false });
+  } catch (e) {
+    warn("window.Notification could not be replaced; this page's notifications will not reach the desktop", e);
+  }
+})();
+
+// What an agent expects of a browser window: zoom (remembered per origin),
+// back, forward, reload, print and find, from the keyboard. Only real key
+// presses count (isTrusted), and the app checks the init script's key, so a
+// page cannot print or reload on its own through this.
+(function browserKeys() {
+  if (window.top !== window) return;
+  const KEYS = [
+    [(e) => (e.ctrlKey || e.metaKey) && !e.altKey && (e.key === "=" || e.key === "+"), "zoom_in"],
+    [(e) => (e.ctrlKey || e.metaKey) && !e.altKey && (e.key === "-" || e.key === "_"), "zoom_out"],
+    [(e) => (e.ctrlKey || e.metaKey) && !e.altKey && e.key === "0", "zoom_reset"],
+    [(e) => e.altKey && !e.ctrlKey && e.key === "ArrowLeft", "back"],
+    [(e) => e.altKey && !e.ctrlKey && e.key === "ArrowRight", "forward"],
+    [(e) => e.key === "F5" || ((e.ctrlKey || e.metaKey) && !e.altKey && (e.key === "r" || e.key === "R")), "reload"],
+    [(e) => (e.ctrlKey || e.metaKey) && !e.altKey && (e.key === "p" || e.key === "P"), "print"],
+    [(e) => (e.ctrlKey || e.metaKey) && !e.altKey && (e.key === "f" || e.key === "F"), "find"],
+  ];
+  window.addEventListener(
+    "keydown",
+    (e) => {
+      if (!e.isTrusted) return;
+      const hit = KEYS.find(([test]) => test(e));
+      if (!hit) return;
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      const action = hit[1];
+      if (action === "find") return overlay.find();
+      if (action === "back") return history.back();
+      if (action === "forward") return history.forward();
+      if (!invoke) return;
+      invoke("plugin:notifications|browse", { action, key: GESTURE_KEY }).catch((err) => warn(`${action}: ${err}`));
+    },
+    true,
+  );
+})();
+
+// Kolokol's prompt for a softphone's microphone (the app asks only for the
+// account's pages); the answer needs a person's click.
+window.addEventListener("kolokol:permission", (ev) => {
+  const d = ev && ev.detail;
+  if (!invoke || !d || typeof d.id !== "number") return;
+  overlay.ask(d, (allow) =>
+    invoke("plugin:notifications|permission_answer", { id: d.id, allow, key: GESTURE_KEY }).catch((e) => warn(`permission: ${e}`)),
+  );
+});

@@ -6,10 +6,16 @@ const overlay = (() => {
   const T = RU
     ? { close: "Закрыть", card: "Открыть карточку", recording: "Запись", call: "Входящий звонок",
         more: (n) => `ещё ${n}`, region: "Уведомления Kolokol",
-        noAccount: "Относительная ссылка: укажите адрес аккаунта в настройках Kolokol, чтобы её открыть" }
+        noAccount: "Относительная ссылка: укажите адрес аккаунта в настройках Kolokol, чтобы её открыть",
+        find: "Найти на странице", notFound: "Не найдено",
+        wants: (o, d) => `${o} запрашивает ${({ microphone: "микрофон", camera: "камеру" })[d] || "микрофон и камеру"}`,
+        allow: "Разрешить", block: "Запретить" }
     : { close: "Close", card: "Open card", recording: "Recording", call: "Incoming call",
         more: (n) => `+${n} more`, region: "Kolokol notifications",
-        noAccount: "Relative link: set the account address in Kolokol's settings to open it" };
+        noAccount: "Relative link: set the account address in Kolokol's settings to open it",
+        find: "Find in page", notFound: "Not found",
+        wants: (o, d) => `${o} wants to use your ${({ microphone: "microphone", camera: "camera" })[d] || "microphone and camera"}`,
+        allow: "Allow", block: "Block" };
   const MAX_VISIBLE = 5;
   const AUTO_CLOSE_MS = { message: 6000, error: 8000 };
   // Set through the CSSOM, one property at a time: a page's CSP (ours
@@ -22,7 +28,7 @@ const overlay = (() => {
     error: '<path d="M12 2 1 21h22L12 2zm-1 7h2v6h-2V9zm0 8h2v2h-2v-2z"/>',
     call: '<path d="M6.6 10.8a15.1 15.1 0 0 0 6.6 6.6l2.2-2.2a1 1 0 0 1 1-.25 11.4 11.4 0 0 0 3.6.57 1 1 0 0 1 1 1V20a1 1 0 0 1-1 1A17 17 0 0 1 3 4a1 1 0 0 1 1-1h3.5a1 1 0 0 1 1 1c0 1.25.2 2.45.57 3.57a1 1 0 0 1-.25 1z"/>',
   };
-  let host = null, root = null, stack = null, more = null;
+  let host = null, root = null, stack = null, more = null, findBar = null, findSheet = null, prompts = null;
 
   function el(tag, attrs, text) {
     const e = document.createElement(tag);
@@ -65,9 +71,13 @@ const overlay = (() => {
     }
   }
 
+  // One formatter for every popup: toLocaleString builds a new one per call,
+  // which is most of a popup's cost in a burst.
+  let dateFormat = null;
   function formatDate(ms) {
     try {
-      return new Date(ms).toLocaleString(RU ? "ru-RU" : undefined);
+      dateFormat ??= new Intl.DateTimeFormat(RU ? "ru-RU" : undefined, { year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "2-digit", second: "2-digit" });
+      return dateFormat.format(new Date(ms));
     } catch (_) {
       return String(ms);
     }
@@ -247,13 +257,27 @@ const overlay = (() => {
   let pending = [];
   let scheduled = false;
 
+  // In a burst new popups appear without the slide-in: animating five fresh
+  // popups every frame is what made a burst's frames long.
+  let lastRender = 0;
+
   function render() {
     scheduled = false;
+    // Once per task, not per popup: "all: initial" alone expands to every
+    // CSS property, which per call was most of a burst's cost in the page.
+    mount();
     const batch = pending;
     pending = [];
+    const now = Date.now();
+    const still = batch.length > 1 || now - lastRender < 300;
+    lastRender = now;
     const fresh = batch.slice(-MAX_VISIBLE);
     const older = batch.slice(0, batch.length - fresh.length);
-    for (const n of fresh) stack.prepend(build(n, opener));
+    for (const n of fresh) {
+      const p = build(n, opener);
+      if (still) p.classList.add("still");
+      stack.prepend(p);
+    }
     layout();
     if (older.length) {
       waiting.unshift(...older.reverse());
@@ -263,7 +287,6 @@ const overlay = (() => {
 
   return {
     show(n, open) {
-      mount();
       opener = open;
       if (n.tag != null) {
         drop((o) => o.tag === n.tag);
@@ -274,6 +297,106 @@ const overlay = (() => {
         scheduled = true;
         queueMicrotask(render);
       }
+    },
+    // Ctrl+F: a find bar over the page. Matches are marked with the CSS
+    // Custom Highlight API, so focus stays in the bar and the page's own
+    // selection is untouched; Enter next, Shift+Enter previous, Escape closes.
+    find() {
+      mount();
+      if (!findBar) {
+        findBar = el("form", { class: "find", "data-part": "find", role: "search" });
+        const input = el("input", { type: "search", "aria-label": T.find, placeholder: T.find, "data-part": "find-input" });
+        const state = el("span", { class: "find-state", "data-part": "find-state", "aria-live": "polite" });
+        findBar.append(input, state);
+        findBar.addEventListener("submit", (ev) => ev.preventDefault());
+        let matches = [], at = -1;
+        const mark = () => {
+          try {
+            if (!window.CSS || !CSS.highlights) return;
+            if (!findSheet) {
+              findSheet = new CSSStyleSheet();
+              findSheet.replaceSync("::highlight(kolokol-find) { background: #ffe066; color: inherit; } ::highlight(kolokol-find-current) { background: #ff9632; color: inherit; }");
+              document.adoptedStyleSheets = [...document.adoptedStyleSheets, findSheet];
+            }
+            CSS.highlights.set("kolokol-find", new Highlight(...matches));
+            CSS.highlights.set("kolokol-find-current", new Highlight(...(at >= 0 ? [matches[at]] : [])));
+          } catch (_) {}
+        };
+        const search = () => {
+          const q = input.value.toLocaleLowerCase();
+          matches = [];
+          at = -1;
+          if (q) {
+            const walker = document.createTreeWalker(document.body || document.documentElement, NodeFilter.SHOW_TEXT);
+            for (let node = walker.nextNode(); node && matches.length < 1000; node = walker.nextNode()) {
+              const p = node.parentElement;
+              if (!p || p.closest("script, style, noscript, template")) continue;
+              const text = node.data.toLocaleLowerCase();
+              for (let i = text.indexOf(q); i >= 0 && matches.length < 1000; i = text.indexOf(q, i + q.length)) {
+                const r = document.createRange();
+                r.setStart(node, i);
+                r.setEnd(node, i + q.length);
+                matches.push(r);
+              }
+            }
+          }
+          step(1);
+        };
+        const step = (dir) => {
+          if (matches.length) {
+            at = at < 0 ? 0 : (at + dir + matches.length) % matches.length;
+            const box = matches[at].startContainer.parentElement;
+            if (box) box.scrollIntoView({ block: "center", inline: "nearest" });
+          }
+          state.textContent = !input.value ? "" : matches.length ? `${at + 1}/${matches.length}` : T.notFound;
+          findBar.dataset.matches = String(matches.length);
+          mark();
+        };
+        input.addEventListener("keydown", (ev) => {
+          if (ev.key === "Enter") {
+            ev.preventDefault();
+            step(ev.shiftKey ? -1 : 1);
+          } else if (ev.key === "Escape") {
+            ev.preventDefault();
+            input.value = "";
+            search();
+            findBar.hidden = true;
+          }
+        });
+        input.addEventListener("input", search);
+        root.insertBefore(findBar, stack);
+      }
+      findBar.hidden = false;
+      const input = findBar.querySelector("input");
+      input.focus();
+      input.select();
+    },
+    // Kolokol's microphone/camera prompt: stays until a person answers it
+    // (`answer(allow)` runs for a trusted click only).
+    ask(detail, answer) {
+      mount();
+      const p = el("div", { class: "popup prompt", role: "alertdialog", "data-part": "permission", "data-device": String(detail.device) });
+      const body = el("div", { class: "body" });
+      body.append(el("div", { class: "text", "data-part": "text" }, T.wants(String(detail.origin), String(detail.device))));
+      const actions = el("div", { class: "actions" });
+      const button = (label, allow) => {
+        const b = el("button", { type: "button", "data-part": allow ? "allow" : "block" }, label);
+        b.addEventListener("click", (ev) => {
+          if (!ev.isTrusted) return;
+          p.remove();
+          answer(allow);
+        });
+        return b;
+      };
+      actions.append(button(T.allow, true), button(T.block, false));
+      body.append(actions);
+      p.append(el("div", { class: "icon" }), body);
+      // Above the popups, so arriving notifications never move it under the pointer.
+      if (!prompts) {
+        prompts = el("div", { class: "stack prompts" });
+        root.insertBefore(prompts, stack);
+      }
+      prompts.append(p);
     },
     dismiss(idOrTag) {
       const key = String(idOrTag);
