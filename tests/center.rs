@@ -427,6 +427,34 @@ return { p, shown };"#)
     app.stop().await;
 }
 
+/// A download from the workspace lands in the Downloads folder (XDG's, set by
+/// the test) under a safe name, never over an earlier file, with a toast.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn downloads_land_in_the_downloads_folder_with_a_toast() {
+    require_dunst();
+    let config = tempfile::tempdir().unwrap();
+    let downloads = config.path().join("Загрузки");
+    std::fs::write(config.path().join("user-dirs.dirs"), format!("XDG_DOWNLOAD_DIR=\"{}\"\n", downloads.display())).unwrap();
+    let fx = support::Fixtures::serve();
+    let app = App::start_env(&["open", &fx.url("download.html")], &[("XDG_CONFIG_HOME", config.path().to_str().unwrap())]).await;
+    app.wait_for("!!document.getElementById('rec')").await;
+    dunst_history();
+    let before = dunst_history().len();
+    for expected in ["Запись звонка.txt", "Запись звонка (1).txt"] {
+        app.click("document.getElementById('rec')").await;
+        let file = downloads.join(expected);
+        wait_until(expected, || std::fs::read_to_string(&file).ok().filter(|t| t.contains("not really")).map(|_| ()));
+    }
+    assert_eq!(std::fs::read_dir(&downloads).unwrap().count(), 2, "the page's ../ stays inside the folder");
+    let toasts = wait_until("two toasts", || {
+        let all = dunst_history();
+        (all.len() >= before + 2).then_some(all)
+    });
+    let mine: Vec<String> = toasts.iter().take(2).map(|t| format!("{}: {}", dunst_field(t, "summary"), dunst_field(t, "body"))).collect();
+    assert!(mine.contains(&"Downloaded: Запись звонка.txt".to_string()) && mine.contains(&"Downloaded: Запись звонка (1).txt".to_string()), "{mine:?}");
+    app.stop().await;
+}
+
 /// The handle of a window other than `not`, once there is one.
 async fn wait_until_async(app: &App, not: fantoccini::wd::WindowHandle) -> fantoccini::wd::WindowHandle {
     let deadline = Instant::now() + Duration::from_secs(20);

@@ -46,6 +46,9 @@ pub struct Labels {
     pub new_calls: String,
     pub new_errors: String,
     pub new_notifications: String,
+    /// A page's download: done, or not.
+    pub downloaded: String,
+    pub download_failed: String,
     /// "Missed while away": `{n}` calls, `{n}` errors, and the body.
     pub missed_calls: String,
     pub missed_errors: String,
@@ -73,6 +76,8 @@ impl Labels {
             new_calls: "{n} new calls".into(),
             new_errors: "{n} new errors".into(),
             new_notifications: "{n} new notifications".into(),
+            downloaded: "Downloaded".into(),
+            download_failed: "Download failed".into(),
             missed_calls: "Missed calls: {n}".into(),
             missed_errors: "errors: {n}".into(),
             missed_body: "While you were away. Click to see them in the history.".into(),
@@ -90,6 +95,8 @@ impl Labels {
             new_calls: "Новых звонков: {n}".into(),
             new_errors: "Новых ошибок: {n}".into(),
             new_notifications: "Новых уведомлений: {n}".into(),
+            downloaded: "Загружено".into(),
+            download_failed: "Не удалось загрузить".into(),
             missed_calls: "Пропущено звонков: {n}".into(),
             missed_errors: "ошибок: {n}".into(),
             missed_body: "Пока вас не было. Нажмите, чтобы открыть их в истории.".into(),
@@ -143,6 +150,8 @@ pub enum Opens {
     Page { source: String },
     /// *Take*: claim this call of the call center's fleet (its tag).
     Take { tag: String },
+    /// A downloaded file, in the system's app for it.
+    File { path: std::path::PathBuf },
 }
 
 /// The notification id the "missed while away" summary reports its click under.
@@ -197,6 +206,7 @@ pub struct Toasts {
 enum Cmd {
     Show(Box<Notification>),
     Web(Box<WebNotification>, String),
+    Download(String, std::path::PathBuf, bool),
     Dismiss(String),
     Away(Arrived, i64),
 }
@@ -276,6 +286,14 @@ impl Toasts {
     pub fn web(&self, n: WebNotification, id: String) {
         if let Err(TrySendError::Full(_)) = self.tx.try_send(Cmd::Web(Box::new(n), id)) {
             self.shared.overflow[Kind::Web as usize].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// A page's download ended: "Downloaded" and the file's name (a click
+    /// opens it), or "Download failed". Never blocks.
+    pub fn download(&self, name: String, path: std::path::PathBuf, ok: bool) {
+        if self.tx.try_send(Cmd::Download(name, path, ok)).is_err() {
+            tracing::warn!("toast queue full; the download's toast was dropped");
         }
     }
 
@@ -471,6 +489,8 @@ struct Targets {
     recording: Option<String>,
     /// A Web Notification's click goes back to its page.
     page: Option<String>,
+    /// A download's click opens the file.
+    file: Option<std::path::PathBuf>,
     /// The tag of a call from the call center's fleet, which an agent may take.
     take: Option<String>,
 }
@@ -491,6 +511,9 @@ impl Targets {
     fn opens(&self, action: &str) -> Option<Opens> {
         if action == "take" {
             return self.take.clone().map(|tag| Opens::Take { tag });
+        }
+        if let (Some(path), "default") = (&self.file, action) {
+            return Some(Opens::File { path: path.clone() });
         }
         if let (Some(source), "default") = (&self.page, action) {
             return Some(Opens::Page { source: source.clone() });
@@ -664,6 +687,7 @@ impl Worker {
             match rx.recv_timeout(wait) {
                 Ok(Cmd::Show(n)) => self.show(&n),
                 Ok(Cmd::Web(n, id)) => self.show_web(&n, &id),
+                Ok(Cmd::Download(name, path, ok)) => self.show_download(&name, path, ok),
                 Ok(Cmd::Dismiss(key)) => self.dismiss(&key),
                 Ok(Cmd::Away(arrived, after_seq)) => self.away(arrived, after_seq),
                 Err(RecvTimeoutError::Timeout) => {}
@@ -734,6 +758,21 @@ impl Worker {
         lock(&self.shared.health).shown += 1;
         self.shared.delivered(&n.id, Delivery::Sent(sent.at));
         self.watch(&n.source, &n.id, n.tag.as_deref(), c.targets, sent);
+    }
+
+    fn show_download(&mut self, name: &str, path: std::path::PathBuf, ok: bool) {
+        let labels = lock(&self.shared.labels).clone();
+        let c = Content {
+            kind: Kind::Web,
+            summary: if ok { labels.downloaded.clone() } else { labels.download_failed.clone() },
+            body: name.to_owned(),
+            actions: if ok { vec![("default", labels.open.clone())] } else { Vec::new() },
+            targets: Targets { file: ok.then_some(path), ..Targets::default() },
+        };
+        let Some(sent) = self.send(&c, None) else { return };
+        lock(&self.shared.health).shown += 1;
+        let id = format!("download-{}", sent.server_id);
+        self.watch("downloads", &id, None, c.targets, sent);
     }
 
     fn show_web(&mut self, n: &WebNotification, id: &str) {
@@ -1197,7 +1236,7 @@ mod tests {
         for bad in ["javascript:alert(1)", "data:text/html,x", "file:///etc/passwd", "/contacts/detail/1", "https://", "mailto:a@b.org", "ftp://x.org/"] {
             assert_eq!(openable(bad), None, "{bad}");
         }
-        let t = Targets { default: Some("https://a.org/".into()), card: None, recording: Some("https://b.org/".into()), page: None, take: None };
+        let t = Targets { default: Some("https://a.org/".into()), card: None, recording: Some("https://b.org/".into()), page: None, take: None, file: None };
         assert_eq!(t.href("default"), Some("https://a.org/"));
         assert_eq!(t.href("recording"), Some("https://b.org/"));
         assert_eq!(t.href("__closed"), None);

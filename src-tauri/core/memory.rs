@@ -15,8 +15,8 @@ pub struct Process {
     pub name: String,
     pub pss_kib: u64,
     pub rss_kib: u64,
-    /// Pages no other process maps (Private_Clean + Private_Dirty): unlike
-    /// PSS, this does not shrink when other programs share its libraries.
+    /// Pages no other process maps now (Private_Clean + Private_Dirty); like
+    /// PSS it reads lower while other programs map the same libraries.
     pub private_kib: u64,
 }
 

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod away;
 pub mod datadir;
+pub mod downloads;
 pub mod html;
 pub mod i18n;
 pub mod links;

@@ -80,6 +80,7 @@ pub fn run() {
                 toast::Opens::History { after_seq } => open_history_after(app, Some(*after_seq)),
                 toast::Opens::Page { source } => super::webnotify::clicked(app, source, &action.notification_id),
                 toast::Opens::Take { tag } => super::ingress::take(app, tag),
+                toast::Opens::File { path } => super::downloads::open(app, path),
             }
         }
     });
@@ -334,7 +335,7 @@ pub(crate) fn workspace(app: &AppHandle, visible: bool) -> tauri::Result<tauri::
     if let Some(w) = app.get_webview_window(WORKSPACE) {
         return Ok(w);
     }
-    let w = WebviewWindowBuilder::new(app, WORKSPACE, WebviewUrl::App("index.html".into()))
+    let w = super::downloads::attach(WebviewWindowBuilder::new(app, WORKSPACE, WebviewUrl::App("index.html".into())))
         .data_directory(webview_data(&app.state::<AppState>().data_dir))
         .title("Kolokol")
         .inner_size(1100.0, 760.0)

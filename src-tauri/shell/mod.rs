@@ -5,6 +5,7 @@ mod app;
 mod away;
 mod browse;
 mod commands;
+mod downloads;
 mod media;
 mod ingress;
 mod newwindow;

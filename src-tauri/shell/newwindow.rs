@@ -53,7 +53,7 @@ fn decide(app: &AppHandle, opener: &str, url: Url, features: NewWindowFeatures) 
 fn open_window(app: &AppHandle, url: &Url, features: NewWindowFeatures) -> tauri::Result<WebviewWindow> {
     allow_remote(app, url)?;
     let label = format!("{WORKSPACE}-{}", NEXT_WINDOW.fetch_add(1, Ordering::Relaxed));
-    WebviewWindowBuilder::new(app, &label, WebviewUrl::External(url.clone()))
+    super::downloads::attach(WebviewWindowBuilder::new(app, &label, WebviewUrl::External(url.clone())))
         .window_features(features)
         .data_directory(webview_data(&app.state::<AppState>().data_dir))
         .title("Kolokol")
