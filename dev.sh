@@ -2,7 +2,8 @@
 # Kolokol's commands. On a fresh Debian 12 / Ubuntu machine:
 #   ./dev.sh run     install what is missing, build, start the app
 #   ./dev.sh test    install what is missing, run every test (end-to-end included)
-#   ./dev.sh bench   the benchmarks (popup latency, cold start, center, history, workbench, fleet)
+#   ./dev.sh bench   the benchmarks (popup latency, cold start, center, history, workbench, fleet,
+#                    memory against Chromium's app mode)
 #   ./dev.sh fuzz [TARGET|all] [SECONDS]   the fuzz targets (fuzz/), 60 s each by default
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -23,6 +24,8 @@ BUILD_PACKAGES=(build-essential pkg-config file curl ca-certificates libssl-dev
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 systemd dunst libnotify-bin
   lintian python3-venv passwd python3 gcc-mingw-w64-x86-64 wine64 nats-server
   pulseaudio gstreamer1.0-pulseaudio xdotool)
+# The memory benchmark sets Kolokol beside Chromium's app mode on the same page.
+BENCH_PACKAGES=(chromium)
 WINDOWS_TARGET=x86_64-pc-windows-gnu
 
 say() { printf '\033[1mdev.sh:\033[0m %s\n' "$*" >&2; }
@@ -207,11 +210,11 @@ case "$cmd" in
     ;;
   bench)
     shift
-    install_system_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+    install_system_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${BENCH_PACKAGES[@]}"
     ensure_rust
     ensure_node_tools
     ensure_tauri_driver
-    in_desktop_session cargo bench --bench popup --bench center --bench history --bench workbench --bench fleet "$@"
+    in_desktop_session cargo bench --bench popup --bench center --bench history --bench workbench --bench fleet --bench memory "$@"
     ;;
   fuzz)
     shift

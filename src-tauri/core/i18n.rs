@@ -81,6 +81,17 @@ pub fn strings(lang: Lang) -> &'static Strings {
     }
 }
 
+/// "Open workspace", or, while the workspace runs hidden with a page the
+/// agent relies on, "Open workspace (example.amocrm.ru keeps running)".
+pub fn open_workspace_item(lang: Lang, running: Option<&str>) -> String {
+    let s = strings(lang);
+    match (running, lang) {
+        (None, _) => s.open_workspace.to_owned(),
+        (Some(page), Lang::En) => format!("{} ({page} keeps running)", s.open_workspace),
+        (Some(page), Lang::Ru) => format!("{} ({page} работает в фоне)", s.open_workspace),
+    }
+}
+
 /// "3 unread" / "непрочитанных: 3" (the Russian form needs no plural rules).
 pub fn unread_count(lang: Lang, unread: u64) -> String {
     match lang {
@@ -112,5 +123,8 @@ mod tests {
         assert_eq!(history_item(Lang::Ru, 3), "История (непрочитанных: 3)");
         assert_eq!(history_item(Lang::En, 0), "History");
         assert_eq!(history_item(Lang::En, 12), "History (12 unread)");
+        assert_eq!(open_workspace_item(Lang::En, None), "Open workspace");
+        assert_eq!(open_workspace_item(Lang::En, Some("a.amocrm.ru")), "Open workspace (a.amocrm.ru keeps running)");
+        assert_eq!(open_workspace_item(Lang::Ru, Some("a.amocrm.ru")), "Открыть рабочее окно (a.amocrm.ru работает в фоне)");
     }
 }

@@ -7,6 +7,7 @@ pub mod downloads;
 pub mod html;
 pub mod i18n;
 pub mod links;
+pub mod memory;
 pub mod permissions;
 pub mod quota;
 pub mod router;

@@ -14,6 +14,11 @@ pub struct Settings {
     pub account_url: Option<String>,
     /// Start in the tray only, as `--minimized` does.
     pub start_minimized: bool,
+    /// Closing the workspace while it holds a page the agent relies on (the
+    /// amoCRM account, a widget) hides it: the page keeps running and its
+    /// calls keep arriving. Off: closing it ends the page and frees its memory.
+    /// Kolokol's own start page is always closed for good.
+    pub keep_pages_running: bool,
     /// "auto" (the system locale), "ru" or "en".
     pub language: String,
     /// Do not disturb: no toasts. Storage and the tray count never stop.
@@ -41,6 +46,7 @@ impl Default for Settings {
         Settings {
             account_url: None,
             start_minimized: false,
+            keep_pages_running: true,
             language: "auto".into(),
             do_not_disturb: false,
             calls_break_through: true,

@@ -202,6 +202,7 @@ pub fn run(command: Command, data_dir: &Path) -> i32 {
                     "running (pid {}), {} unread, do not disturb: {}, toasts: {}",
                     v["pid"], v["unread"], v["do_not_disturb"], v["channels"]["toast"]
                 );
+                println!("{}", crate::core::memory::describe(&v["memory"]));
                 0
             }
             Err(e) => {

@@ -1,6 +1,7 @@
 //! Starting the app: the command line, the Tauri builder with its plugins,
-//! the workspace window, the tray and the control socket; and the small
-//! actions the tray, the commands and the plugin share.
+//! the tray and the control socket; the windows' life (made when shown,
+//! destroyed when closing them loses nothing, the app alive with none); and
+//! the small actions the tray, the commands and the plugin share.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -119,6 +120,7 @@ pub fn run() {
         page_loaded: AtomicBool::new(false),
         remote_grants: std::sync::Mutex::default(),
         control: std::sync::OnceLock::new(),
+        background: std::sync::Mutex::new(None),
         away: std::sync::Mutex::default(),
         lock_watch: std::sync::OnceLock::new(),
         zoom: crate::core::zoom::ZoomStore::load(&data_dir),
@@ -152,7 +154,7 @@ pub fn run() {
     {
         context.config_mut().identifier = datadir::instance_name(&data_dir, is_default);
     }
-    let result = tauri::Builder::default()
+    let built = tauri::Builder::default()
         // One instance per data directory: the D-Bus name (Linux) carries a
         // hash of the directory; a second launch hands its arguments over.
         .plugin(
@@ -229,16 +231,13 @@ pub fn run() {
             tray::refresh_recent(handle);
             super::away::start(handle);
             tracing::info!(tray_ready_ms = state.started.elapsed().as_millis() as u64, "tray ready");
-            // The workspace shows untrusted pages: it may only go to the web, its
-            // own pages and local targets (never file:, data:, javascript:).
-            super::downloads::attach(WebviewWindowBuilder::new(handle, WORKSPACE, WebviewUrl::App("index.html".into())))
-                .data_directory(webview_data(&state.data_dir))
-                .title("Kolokol")
-                .inner_size(1100.0, 760.0)
-                .visible(!minimized && open.is_none())
-                .on_navigation(workbench::may_navigate)
-                .on_new_window(super::newwindow::handler(handle.clone(), WORKSPACE.to_owned()))
-                .build()?;
+            // No webview before one is needed: started into the tray, nothing
+            // but the tray, the toasts and the control channel run (no WebKit
+            // process). A target opened minimized (the account, a widget) runs
+            // in a hidden workspace, since its page must run to send calls.
+            if !minimized || open.is_some() {
+                workspace(handle, !minimized && open.is_none())?;
+            }
             if let Some(spec) = open {
                 open_target(handle, spec, minimized).map_err(|e| -> Box<dyn std::error::Error> { e.into() })?;
             }
@@ -259,20 +258,93 @@ pub fn run() {
                 }
             }
         })
-        .on_window_event(|window, event| {
-            // Closing the workspace hides it: the app lives on in the tray until Quit.
-            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
-                if window.label() == WORKSPACE {
+        .on_window_event(|window, event| match event {
+            // Closing the workspace destroys it (and its WebKit process) unless
+            // it holds a page the agent relies on: that one is hidden and keeps
+            // running. The history and workbench windows always close for good.
+            tauri::WindowEvent::CloseRequested { api, .. } if window.label() == WORKSPACE => {
+                let app = window.app_handle();
+                let url = app.get_webview_window(WORKSPACE).and_then(|w| w.url().ok());
+                if let Some(page) = kept_page(app, url.as_ref()) {
                     api.prevent_close();
                     let _ = window.hide();
+                    tracing::info!(%page, "workspace hidden: its page keeps running");
+                    set_background(app, Some(page));
+                } else {
+                    tracing::info!("workspace closed: its webview is destroyed");
                 }
             }
+            tauri::WindowEvent::Destroyed => {
+                tracing::info!(label = window.label(), "window destroyed");
+                if window.label() == WORKSPACE {
+                    workbench::closed(window.app_handle());
+                    set_background(window.app_handle(), None);
+                }
+            }
+            _ => {}
         })
-        .run(context);
-    if let Err(e) = result {
-        eprintln!("kolokol: {e}");
-        std::process::exit(1);
+        .build(context);
+    let app = match built {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("kolokol: {e}");
+            std::process::exit(1);
+        }
+    };
+    // The app lives on in the tray with no window at all; only Quit (an exit
+    // with a code) ends it.
+    app.run(|_, event| {
+        if let tauri::RunEvent::ExitRequested { code: None, api, .. } = event {
+            api.prevent_exit();
+        }
+    });
+}
+
+/// What closing the workspace would stop that the agent relies on: a web
+/// page or a local target, unless the settings say to close those too.
+/// Kolokol's own pages (start page, playground) lose nothing.
+fn kept_page(app: &AppHandle, url: Option<&Url>) -> Option<String> {
+    let url = url?;
+    if workbench::is_app_page(url) || url.as_str() == "about:blank" || !app.state::<AppState>().settings.get().keep_pages_running {
+        return None;
     }
+    match url.host_str() {
+        Some(host) if matches!(url.scheme(), "http" | "https") => Some(host.to_owned()),
+        _ => Some(app.state::<AppState>().workbench.target().map(|t| t.title).unwrap_or_else(|| url.to_string())),
+    }
+}
+
+/// Records what the hidden workspace keeps running; the tray says so.
+pub(crate) fn set_background(app: &AppHandle, running: Option<String>) {
+    let state = app.state::<AppState>();
+    let changed = {
+        let mut bg = state.background.lock().unwrap_or_else(|e| e.into_inner());
+        let changed = *bg != running;
+        *bg = running;
+        changed
+    };
+    if changed {
+        tray::refresh(app);
+    }
+}
+
+/// The workspace window, created if there is none (at the start page).
+/// The workspace shows untrusted pages: it may only go to the web, its
+/// own pages and local targets (never file:, data:, javascript:).
+pub(crate) fn workspace(app: &AppHandle, visible: bool) -> tauri::Result<tauri::WebviewWindow> {
+    if let Some(w) = app.get_webview_window(WORKSPACE) {
+        return Ok(w);
+    }
+    let w = super::downloads::attach(WebviewWindowBuilder::new(app, WORKSPACE, WebviewUrl::App("index.html".into())))
+        .data_directory(webview_data(&app.state::<AppState>().data_dir))
+        .title("Kolokol")
+        .inner_size(1100.0, 760.0)
+        .visible(visible)
+        .on_navigation(workbench::may_navigate)
+        .on_new_window(super::newwindow::handler(app.clone(), WORKSPACE.to_owned()))
+        .build()?;
+    tracing::info!(visible, "workspace window created");
+    Ok(w)
 }
 
 static APP: std::sync::OnceLock<AppHandle> = std::sync::OnceLock::new();
@@ -345,7 +417,8 @@ pub(crate) fn open_history_after(app: &AppHandle, after_seq: Option<i64>) {
     }
     let title = i18n::strings(i18n::Lang::from_setting(&app.state::<AppState>().settings.get().language)).history;
     let after = after_seq.map_or("null".to_owned(), |s| s.to_string());
-    if let Err(e) = WebviewWindowBuilder::new(app, HISTORY, WebviewUrl::App("history.html".into()))
+    tracing::info!("history window created");
+    match WebviewWindowBuilder::new(app, HISTORY, WebviewUrl::App("history.html".into()))
         .initialization_script(format!("window.__kolokolAfter = {after};"))
         .data_directory(webview_data(&app.state::<AppState>().data_dir))
         .on_navigation(workbench::may_navigate_trusted)
@@ -353,7 +426,8 @@ pub(crate) fn open_history_after(app: &AppHandle, after_seq: Option<i64>) {
         .inner_size(900.0, 720.0)
         .build()
     {
-        tracing::warn!("cannot open the history window: {e}");
+        Ok(w) => super::webkit::own_window(&w),
+        Err(e) => tracing::warn!("cannot open the history window: {e}"),
     }
 }
 
@@ -403,18 +477,40 @@ pub(crate) fn webview_data(data_dir: &Path) -> PathBuf {
     data_dir.join("webview")
 }
 
-pub(crate) fn show_workspace<R: Runtime>(app: &AppHandle<R>) {
-    if let Some(w) = app.get_webview_window(WORKSPACE) {
-        let _ = w.unminimize();
-        let _ = w.show();
-        let _ = w.set_focus();
-    }
+/// Shows the workspace, re-creating it if it was closed: at the account when
+/// there is one (the agent's home), else at the start page.
+pub(crate) fn show_workspace(app: &AppHandle) {
+    let w = match app.get_webview_window(WORKSPACE) {
+        Some(w) => w,
+        None => match workspace(app, true) {
+            Ok(w) => {
+                if let Some(account) = app.state::<AppState>().settings.account() {
+                    if let Err(e) = workbench::open(app, target::Spec::Url(account)) {
+                        tracing::warn!("cannot open the account in the workspace: {e}");
+                    }
+                }
+                w
+            }
+            Err(e) => {
+                tracing::warn!("cannot create the workspace window: {e}");
+                return;
+            }
+        },
+    };
+    let _ = w.unminimize();
+    let _ = w.show();
+    let _ = w.set_focus();
+    set_background(app, None);
 }
 
 /// Opens a target asked for on the command line; local ones (a widget or an
 /// HTML file being developed) bring the workbench along.
 fn open_target(app: &AppHandle, spec: target::Spec, minimized: bool) -> Result<(), String> {
     let local = !matches!(spec, target::Spec::Url(_));
+    let page = match &spec {
+        target::Spec::Url(u) => u.host_str().map_or_else(|| u.to_string(), str::to_owned),
+        other => other.title(),
+    };
     workbench::open(app, spec)?;
     if local && !minimized {
         workbench::show_window(app);
@@ -422,6 +518,7 @@ fn open_target(app: &AppHandle, spec: target::Spec, minimized: bool) -> Result<(
     if minimized {
         if let Some(w) = app.get_webview_window(WORKSPACE) {
             let _ = w.hide();
+            set_background(app, Some(page));
         }
     }
     Ok(())

@@ -12,6 +12,7 @@ mod newwindow;
 mod plugin;
 mod state;
 mod tray;
+mod webkit;
 mod webnotify;
 mod workbench;
 

@@ -29,6 +29,9 @@ pub struct AppState {
     pub(super) remote_grants: std::sync::Mutex<std::collections::HashSet<String>>,
     /// The control channel's socket or pipe, or why there is none (set at start-up).
     pub(super) control: std::sync::OnceLock<Result<String, String>>,
+    /// What the workspace keeps running while hidden (a host, a widget's
+    /// name), for the tray; `None` while it is shown or gone.
+    pub(super) background: std::sync::Mutex<Option<String>>,
     /// Do-not-disturb and the session lock: "missed while away".
     pub(super) away: std::sync::Mutex<crate::core::away::Away>,
     /// What the session lock is followed through, or why it is not.
@@ -99,6 +102,8 @@ impl AppState {
 
     pub(super) fn status(&self, app: &AppHandle) -> serde_json::Value {
         let s = self.settings.get();
+        let mut windows: Vec<String> = app.webview_windows().into_keys().collect();
+        windows.sort();
         let tray = app.try_state::<tray::Tray>().map(|t| t.shown.lock().unwrap_or_else(|e| e.into_inner()).clone());
         json!({
             "running": true,
@@ -107,6 +112,10 @@ impl AppState {
             "unread": self.unread(),
             "do_not_disturb": s.do_not_disturb,
             "calls_break_through": s.calls_break_through,
+            // Kolokol's windows now; a webview exists only while one does.
+            "windows": windows,
+            "workspace_in_background": *self.background.lock().unwrap_or_else(|e| e.into_inner()),
+            "memory": crate::core::memory::status(std::process::id()),
             "away": super::away::status(self),
             "channels": {
                 "history": match &self.history {

@@ -1,4 +1,5 @@
-//! The tray icon and its menu: Open workspace, Workbench, Open recent ▸,
+//! The tray icon and its menu: Open workspace (saying so when it runs a page
+//! hidden), Workbench, Open recent ▸,
 //! History (N unread), Do not disturb, Start at login, Quit; above them, when
 //! the control channel could not start, a disabled line saying why; when the
 //! call center's fleet is configured, a disabled line with its state and why. The unread count shows as the tray's label where the
@@ -40,6 +41,7 @@ pub struct TrayState {
     pub label: Option<String>,
     pub tooltip: String,
     pub history_item: String,
+    pub open_item: String,
     pub do_not_disturb: bool,
     pub start_at_login: bool,
     /// The fleet's line, when the fleet is configured.
@@ -101,7 +103,8 @@ pub fn create(app: &AppHandle, lang: Lang, dnd: bool, control_problem: Option<St
 
 impl Tray {
     /// Shows `unread` and the do-not-disturb state; labels in `lang`.
-    pub fn update(&self, lang: Lang, unread: u64, dnd: bool, login: bool, fleet: Option<String>) {
+    /// `running`: what the hidden workspace keeps running, if anything.
+    pub fn update(&self, lang: Lang, unread: u64, dnd: bool, login: bool, fleet: Option<String>, running: Option<&str>) {
         let s = i18n::strings(lang);
         let history_item = i18n::history_item(lang, unread);
         let label = (unread > 0).then(|| badge::label(unread));
@@ -117,7 +120,8 @@ impl Tray {
                 tooltip = format!("{tooltip} — {text}");
             }
         }
-        let _ = self.open.set_text(s.open_workspace);
+        let open_item = i18n::open_workspace_item(lang, running);
+        let _ = self.open.set_text(&open_item);
         let _ = self.workbench.set_text(s.workbench);
         let _ = self.recent.set_text(s.recent);
         let _ = self.quit.set_text(s.quit);
@@ -137,7 +141,7 @@ impl Tray {
                 let _ = self.icon.set_icon(Some(Image::new_owned(drawn, *w, *h)));
             }
         }
-        *shown = TrayState { unread, label, tooltip, history_item, do_not_disturb: dnd, start_at_login: login, fleet };
+        *shown = TrayState { unread, label, tooltip, history_item, open_item, do_not_disturb: dnd, start_at_login: login, fleet };
     }
 }
 
@@ -147,8 +151,9 @@ pub fn refresh(app: &AppHandle) {
     let settings = state.settings.get();
     let lang = Lang::from_setting(&settings.language);
     let unread = state.unread();
+    let running = state.background.lock().unwrap_or_else(|e| e.into_inner()).clone();
     if let Some(tray) = app.try_state::<Tray>() {
-        tray.update(lang, unread, settings.do_not_disturb, super::app::autostart_enabled(app), state.fleet_line());
+        tray.update(lang, unread, settings.do_not_disturb, super::app::autostart_enabled(app), state.fleet_line(), running.as_deref());
     }
 }
 

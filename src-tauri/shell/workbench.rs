@@ -121,6 +121,22 @@ fn app_url(path: &str) -> Url {
     target::scheme_base("tauri", cfg!(windows)).join(path).expect("a valid app address")
 }
 
+/// Is this one of Kolokol's own pages (start page, playground)?
+pub fn is_app_page(url: &Url) -> bool {
+    // tauri: is not a special scheme: its origins are opaque, never equal.
+    let app = app_url("/");
+    url.scheme() == app.scheme() && url.host_str() == app.host_str() && url.port_or_known_default() == app.port_or_known_default()
+}
+
+/// The workspace window was destroyed: nothing is open in it any more (the
+/// folder watcher stops with it).
+pub fn closed(app: &AppHandle) {
+    let wb = wb(app);
+    *wb.current() = Current::default();
+    wb.pages.lock().unwrap_or_else(|e| e.into_inner()).remove(WORKSPACE);
+    let _ = app.emit_to(WORKBENCH, "workbench-target", serde_json::Value::Null);
+}
+
 /// May a window of untrusted pages (the workspace, the windows its pages
 /// open) navigate there? Its own pages, local targets and the web; never
 /// file:, data:, javascript: and the like. A refusal is logged.
@@ -198,7 +214,7 @@ fn open_builtin(app: &AppHandle, kind: Kind, page: &str, title: &str) -> Result<
 }
 
 fn navigate(app: &AppHandle, url: Url) -> Result<(), String> {
-    let w = app.get_webview_window(WORKSPACE).ok_or("the workspace window is gone")?;
+    let w = super::app::workspace(app, false).map_err(|e| format!("cannot create the workspace window: {e}"))?;
     w.navigate(url).map_err(|e| e.to_string())?;
     super::app::show_workspace(app);
     Ok(())
@@ -426,8 +442,9 @@ pub fn show_window(app: &AppHandle) {
             builder = builder.position(pos.x + size.width + 8.0, pos.y);
         }
     }
-    if let Err(e) = builder.build() {
-        tracing::warn!("cannot open the workbench window: {e}");
+    match builder.build() {
+        Ok(w) => super::webkit::own_window(&w),
+        Err(e) => tracing::warn!("cannot open the workbench window: {e}"),
     }
 }
 

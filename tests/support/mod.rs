@@ -3,6 +3,8 @@
 //! Missing pieces of the environment fail loudly; nothing is skipped.
 #![allow(dead_code)]
 
+#[cfg(target_os = "linux")]
+pub mod desktop;
 pub mod nats;
 
 use std::io::{BufRead, BufReader, Write};
@@ -76,9 +78,13 @@ pub struct Fixtures {
 
 impl Fixtures {
     pub fn serve() -> Fixtures {
+        Fixtures::serve_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"))
+    }
+
+    /// Serves another folder of the repository (the benchmark serves ui/ to Chromium).
+    pub fn serve_dir(root: PathBuf) -> Fixtures {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let origin = format!("http://{}", listener.local_addr().unwrap());
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let root = root.clone();
@@ -109,7 +115,17 @@ fn serve_one(mut stream: TcpStream, root: &Path) {
     let name = path.trim_start_matches('/');
     let file = if name.is_empty() || name.contains("..") { None } else { std::fs::read(root.join(name)).ok() };
     let (status, body, ctype) = match file {
-        Some(b) => ("200 OK", b, if name.ends_with(".js") { "text/javascript" } else { "text/html; charset=utf-8" }),
+        Some(b) => {
+            let ctype = match name.rsplit('.').next() {
+                Some("js") => "text/javascript",
+                Some("css") => "text/css",
+                Some("svg") => "image/svg+xml",
+                Some("png") => "image/png",
+                Some("json") => "application/json",
+                _ => "text/html; charset=utf-8",
+            };
+            ("200 OK", b, ctype)
+        }
         None => ("404 Not Found", b"not found".to_vec(), "text/plain"),
     };
     let _ = write!(stream, "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());

@@ -15,6 +15,7 @@ function fillSettings(s) {
   currentSettings = s || {};
   $("account").value = s.account_url || "";
   $("minimized").checked = !!s.start_minimized;
+  $("keep-pages").checked = s.keep_pages_running !== false;
   $("dnd").checked = !!s.do_not_disturb;
   $("calls").checked = s.calls_break_through !== false;
   $("kolokol-only").checked = !!s.kolokol_only;
@@ -104,6 +105,7 @@ $("settings").addEventListener("submit", async (ev) => {
         ...currentSettings,
         account_url: $("account").value,
         start_minimized: $("minimized").checked,
+        keep_pages_running: $("keep-pages").checked,
         do_not_disturb: $("dnd").checked,
         calls_break_through: $("calls").checked,
         kolokol_only: $("kolokol-only").checked,
@@ -131,7 +133,7 @@ function count(id) {
   return Number(v);
 }
 // Switches and the language take effect as soon as they change.
-for (const id of ["minimized", "dnd", "calls", "kolokol-only", "language", "keep-days", "keep-rows"]) {
+for (const id of ["minimized", "keep-pages", "dnd", "calls", "kolokol-only", "language", "keep-days", "keep-rows"]) {
   $(id).addEventListener("change", () => $("settings").requestSubmit());
 }
 // The tray can change do-not-disturb: re-read when the window comes back.

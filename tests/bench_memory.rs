@@ -1,0 +1,247 @@
+//! Memory benchmark, run with ./dev.sh bench (release build, real WebKit,
+//! Xvfb, dunst): the PSS and RSS sums and the process count of the app's whole
+//! process tree (the app and its WebKit processes, from /proc/PID/smaps_rollup)
+//! in each state an agent's PC sees over a day, and Chromium's `--app` mode
+//! on the same page in the same run:
+//! - tray only (started `--minimized`);
+//! - the workspace with the start page, opened from the tray;
+//! - + the history window, opened from the tray;
+//! - after closing the history window;
+//! - after 50 more open/close cycles of the history window;
+//! - tray only again, after closing every window;
+//! - Chromium `--app` on the start page (served over http), its own profile.
+//!
+//! Each state is measured after it has settled (SETTLE). `KOLOKOL_BENCH_RUNS=N`
+//! repeats the whole sequence N times (default 1) and adds a median table.
+//! No figure is asserted: machines are noisy; the README keeps the medians.
+
+mod support;
+
+/// Reads /proc and X11: Linux only.
+#[cfg(target_os = "linux")]
+mod bench {
+    use std::path::{Path, PathBuf};
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    use kolokol_lib::core::memory::{self, Tree};
+    use super::support;
+    use support::desktop::{self, click_tray, wait_until};
+    use support::Proc;
+
+    const SETTLE: Duration = Duration::from_secs(8);
+    const HISTORY: &str = "Kolokol — History";
+    const WORKSPACE: &str = "Kolokol";
+    const CYCLES: usize = 50;
+
+    struct Row {
+        name: &'static str,
+        pss_kib: u64,
+        rss_kib: u64,
+        private_kib: u64,
+        processes: usize,
+    }
+
+    impl Row {
+        fn of(name: &'static str, t: &Tree) -> Row {
+            Row { name, pss_kib: t.pss_kib, rss_kib: t.rss_kib, private_kib: t.private_kib, processes: t.processes.len() }
+        }
+    }
+
+    fn mib(kib: u64) -> f64 {
+        kib as f64 / 1024.0
+    }
+
+    /// WebKit processes on this machine outside the tree of `pid`: they share
+    /// WebKit's libraries, which lowers the tree's PSS (not its private memory).
+    fn others(pid: u32) -> usize {
+        let mine: Vec<u32> = memory::tree(pid).map(|t| t.processes.iter().map(|p| p.pid).collect()).unwrap_or_default();
+        std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|p| !mine.contains(p))
+            .filter(|p| std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.starts_with("WebKit")))
+            .count()
+    }
+
+    fn measure(name: &'static str, pid: u32) -> Row {
+        std::thread::sleep(SETTLE);
+        let shared = others(pid);
+        if shared > 0 {
+            println!("  (note: {shared} other WebKit processes run on this machine; they share libraries, so PSS reads lower than alone)");
+        }
+        let t = memory::tree(pid).expect("the process tree");
+        let row = Row::of(name, &t);
+        let names: Vec<String> = t.processes.iter().map(|p| format!("{}={:.0}", p.name, mib(p.pss_kib))).collect();
+        println!(
+            "  {:<44} PSS {:>7.1} MiB  RSS {:>7.1} MiB  private {:>7.1} MiB  processes {:>2}   ({})",
+            name,
+            mib(row.pss_kib),
+            mib(row.rss_kib),
+            mib(row.private_kib),
+            row.processes,
+            names.join(", ")
+        );
+        row
+    }
+
+    fn web_processes(pid: u32) -> usize {
+        desktop::webkit_processes(pid).iter().filter(|p| p.name.starts_with("WebKitWebProc")).count()
+    }
+
+    fn wait_web(pid: u32, n: usize, what: &str) {
+        wait_until(60, what, || (web_processes(pid) == n).then_some(()));
+    }
+
+    /// Opens the history window from the tray; how long until it is on screen.
+    fn open_history(pid: u32) -> Duration {
+        let t0 = Instant::now();
+        click_tray(pid, "History");
+        desktop::wait_shown(pid, HISTORY);
+        t0.elapsed()
+    }
+
+    fn close_history(pid: u32, web_after: usize) {
+        desktop::close(pid, HISTORY);
+        wait_until(60, "the history window gone", || desktop::windows(pid).iter().all(|w| w.title != HISTORY).then_some(()));
+        wait_web(pid, web_after, "the history window's web process gone");
+    }
+
+    fn kolokol_run(run: usize) -> (Vec<Row>, Vec<(String, f64)>) {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        std::fs::write(data.join("settings.json"), r#"{"language":"en"}"#).unwrap();
+        let mut app = Proc::spawn(&data, "app.log", &["--minimized"]);
+        app.wait_log("tray ready");
+        let pid = app.child.id();
+        let mut rows = Vec::new();
+        let mut times = Vec::new();
+        println!("run {run}: Kolokol (pid {pid})");
+        let ready = app.log().lines().find_map(|l| l.split("tray_ready_ms=").nth(1)?.split_whitespace().next()?.parse::<f64>().ok());
+        if let Some(ms) = ready {
+            times.push(("start → tray ready".to_owned(), ms));
+        }
+        rows.push(measure("tray only (--minimized)", pid));
+
+        let t0 = Instant::now();
+        click_tray(pid, "Open workspace");
+        wait_until(60, "the workspace page loaded", || app.log().contains("workspace page loaded").then_some(()));
+        times.push(("tray click → workspace page loaded".to_owned(), t0.elapsed().as_secs_f64() * 1e3));
+        desktop::wait_shown(pid, WORKSPACE);
+        rows.push(measure("workspace, start page", pid));
+
+        times.push(("tray click → history window shown".to_owned(), open_history(pid).as_secs_f64() * 1e3));
+        wait_web(pid, 2, "the history window's web process");
+        rows.push(measure("workspace + history window", pid));
+
+        close_history(pid, 1);
+        rows.push(measure("after closing the history window", pid));
+
+        for _ in 0..CYCLES {
+            open_history(pid);
+            wait_web(pid, 2, "the history window's web process");
+            close_history(pid, 1);
+        }
+        rows.push(measure("after 50 history open/close cycles", pid));
+
+        desktop::close(pid, WORKSPACE);
+        wait_web(pid, 0, "the workspace's web process gone");
+        rows.push(measure("tray only, after closing every window", pid));
+        click_tray(pid, "Quit");
+        app.wait_exit(Duration::from_secs(20));
+        (rows, times)
+    }
+
+    fn chromium_bin() -> PathBuf {
+        ["chromium", "chromium-browser"]
+            .iter()
+            .filter_map(|n| std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(n)).find(|p| p.is_file()))
+            .next()
+            .expect("chromium: apt-get install chromium (./dev.sh bench does it)")
+    }
+
+    fn chromium_run(page: &str) -> Row {
+        let profile = tempfile::tempdir().unwrap();
+        let mut args = vec![
+            format!("--app={page}"),
+            format!("--user-data-dir={}", profile.path().display()),
+            "--no-first-run".into(),
+            "--no-default-browser-check".into(),
+            "--window-size=1100,760".into(),
+        ];
+        // Chromium refuses to run as root with its sandbox (a container's CI user).
+        if unsafe { libc::geteuid() } == 0 {
+            args.push("--no-sandbox".into());
+        }
+        let mut child = Command::new(chromium_bin()).args(&args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start chromium");
+        let row = measure("Chromium --app, start page", child.id());
+        let _ = child.kill();
+        let _ = child.wait();
+        row
+    }
+
+    fn median(mut v: Vec<f64>) -> f64 {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let n = v.len();
+        if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        }
+    }
+
+    pub fn main() {
+        support::require_environment();
+        let runs: usize = std::env::var("KOLOKOL_BENCH_RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(1).max(1);
+        println!(
+            "kolokol memory benchmark ({} build, {runs} run(s), each state measured {} s after it is reached)",
+            if cfg!(debug_assertions) { "debug" } else { "release" },
+            SETTLE.as_secs()
+        );
+        let ui = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui");
+        let server = support::Fixtures::serve_dir(ui);
+        let page = server.url("index.html");
+        let mut all: Vec<Vec<Row>> = Vec::new();
+        let mut all_times: Vec<Vec<(String, f64)>> = Vec::new();
+        for run in 1..=runs {
+            let (mut rows, times) = kolokol_run(run);
+            println!("run {run}: Chromium --app on {page}");
+            rows.push(chromium_run(&page));
+            let ratio = rows[1].pss_kib as f64 / rows.last().unwrap().pss_kib as f64;
+            let leak = rows[4].pss_kib as i64 - rows[3].pss_kib as i64;
+            println!("  workspace / Chromium (PSS): {ratio:.2}×; 50 cycles changed PSS by {:+.1} MiB", leak as f64 / 1024.0);
+            for (name, ms) in &times {
+                println!("  {name:<44} {ms:>7.0} ms");
+            }
+            all.push(rows);
+            all_times.push(times);
+        }
+        println!("\nmedians of {runs} run(s):");
+        println!("| configuration | PSS | RSS | private | processes |\n| --- | --- | --- | --- | --- |");
+        for i in 0..all[0].len() {
+            let pss = median(all.iter().map(|r| mib(r[i].pss_kib)).collect());
+            let rss = median(all.iter().map(|r| mib(r[i].rss_kib)).collect());
+            let private = median(all.iter().map(|r| mib(r[i].private_kib)).collect());
+            let procs = median(all.iter().map(|r| r[i].processes as f64).collect());
+            println!("| {} | {pss:.0} MiB | {rss:.0} MiB | {private:.0} MiB | {procs} |", all[0][i].name);
+        }
+        let ratio = median(all.iter().map(|r| r[1].pss_kib as f64 / r.last().unwrap().pss_kib as f64).collect());
+        let leak = median(all.iter().map(|r| (r[4].pss_kib as f64 - r[3].pss_kib as f64) / 1024.0).collect());
+        let ratio_private = median(all.iter().map(|r| r[1].private_kib as f64 / r.last().unwrap().private_kib as f64).collect());
+        println!("| workspace ÷ Chromium | {ratio:.2}× | | {ratio_private:.2}× | |");
+        println!("| PSS change over 50 history open/close cycles | {leak:+.1} MiB | | | |");
+        for (i, (name, _)) in all_times[0].iter().enumerate() {
+            println!("| {name} | {:.0} ms | | | |", median(all_times.iter().filter_map(|t| t.get(i).map(|x| x.1)).collect()));
+        }
+    }
+}
+
+fn main() {
+    #[cfg(target_os = "linux")]
+    bench::main();
+    #[cfg(not(target_os = "linux"))]
+    eprintln!("the memory benchmark reads /proc and X11: it runs on Linux only");
+}
