@@ -455,6 +455,29 @@ async fn downloads_land_in_the_downloads_folder_with_a_toast() {
     app.stop().await;
 }
 
+/// The tray's "Open amoCRM" brings the workspace back to the account from
+/// wherever it went; without an account address it says how to set one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tray_opens_the_account() {
+    let fx = support::Fixtures::serve();
+    let app = App::start_with_settings(json!({ "account_url": fx.origin }), &[]).await;
+    app.wait_for(&format!("location.origin === {}", json!(fx.origin))).await;
+    let st = status(&app);
+    assert_eq!(st["channels"]["tray"]["account_item"], "Open amoCRM (127.0.0.1)", "{st}");
+    let other = fx.url("plain.html").replace("127.0.0.1", "localhost");
+    app.js(&format!("location.href = {}; return null;", json!(other))).await;
+    app.wait_for("location.hostname === 'localhost' && document.readyState === 'complete'").await;
+    let name = tray_bus_name(st["pid"].as_u64().unwrap());
+    assert_eq!(click_tray_item(&name, "Open amoCRM"), "Open amoCRM (127.0.0.1)");
+    app.wait_for(&format!("location.origin === {}", json!(fx.origin))).await;
+    app.stop().await;
+
+    let app = App::start(&[]).await;
+    let st = status(&app);
+    assert_eq!(st["channels"]["tray"]["account_item"], "Open amoCRM (set the account address in the workbench's settings)", "{st}");
+    app.stop().await;
+}
+
 /// The handle of a window other than `not`, once there is one.
 async fn wait_until_async(app: &App, not: fantoccini::wd::WindowHandle) -> fantoccini::wd::WindowHandle {
     let deadline = Instant::now() + Duration::from_secs(20);

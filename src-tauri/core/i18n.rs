@@ -48,6 +48,9 @@ pub struct Strings {
     pub command_line_unavailable: &'static str,
     /// The fleet's line in the tray: "Call center: connected".
     pub call_center: &'static str,
+    /// The account's own item: "Open amoCRM".
+    pub open_account: &'static str,
+    pub no_account: &'static str,
 }
 
 pub fn strings(lang: Lang) -> &'static Strings {
@@ -64,6 +67,8 @@ pub fn strings(lang: Lang) -> &'static Strings {
             nothing_yet: "Nothing opened yet",
             command_line_unavailable: "Command line unavailable",
             call_center: "Call center",
+            open_account: "Open amoCRM",
+            no_account: "Open amoCRM (set the account address in the workbench's settings)",
         },
         Lang::Ru => &Strings {
             open_workspace: "Открыть рабочее окно",
@@ -77,6 +82,8 @@ pub fn strings(lang: Lang) -> &'static Strings {
             nothing_yet: "Пока ничего не открывали",
             command_line_unavailable: "Командная строка недоступна",
             call_center: "Колл-центр",
+            open_account: "Открыть amoCRM",
+            no_account: "Открыть amoCRM (укажите адрес аккаунта в настройках верстака)",
         },
     }
 }
@@ -89,6 +96,15 @@ pub fn open_workspace_item(lang: Lang, running: Option<&str>) -> String {
         (None, _) => s.open_workspace.to_owned(),
         (Some(page), Lang::En) => format!("{} ({page} keeps running)", s.open_workspace),
         (Some(page), Lang::Ru) => format!("{} ({page} работает в фоне)", s.open_workspace),
+    }
+}
+
+/// "Open amoCRM (a.amocrm.ru)", or how to set the account when there is none.
+pub fn open_account_item(lang: Lang, account_host: Option<&str>) -> String {
+    let s = strings(lang);
+    match account_host {
+        Some(host) => format!("{} ({host})", s.open_account),
+        None => s.no_account.to_owned(),
     }
 }
 

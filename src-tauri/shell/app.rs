@@ -477,6 +477,27 @@ pub(crate) fn webview_data(data_dir: &Path) -> PathBuf {
     data_dir.join("webview")
 }
 
+/// The tray's "Open amoCRM": the workspace at the account, whatever it shows
+/// now (a page of the account stays where the agent left it).
+pub(crate) fn open_account(app: &AppHandle) {
+    let Some(account) = app.state::<AppState>().settings.account() else {
+        show_workspace(app);
+        return;
+    };
+    let existed = app.get_webview_window(WORKSPACE).is_some();
+    show_workspace(app);
+    if !existed {
+        return; // made at the account
+    }
+    let here = app.get_webview_window(WORKSPACE).and_then(|w| w.url().ok());
+    if here.is_some_and(|u| u.origin() == account.origin()) {
+        return;
+    }
+    if let Err(e) = workbench::open(app, target::Spec::Url(account)) {
+        tracing::warn!("cannot open the account in the workspace: {e}");
+    }
+}
+
 /// Shows the workspace, re-creating it if it was closed: at the account when
 /// there is one (the agent's home), else at the start page.
 pub(crate) fn show_workspace(app: &AppHandle) {

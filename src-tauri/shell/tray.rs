@@ -19,6 +19,8 @@ use crate::core::i18n::{self, Lang};
 
 pub struct Tray {
     icon: TrayIcon<Wry>,
+    /// "Open amoCRM (host)": the account, the agent's home.
+    account: MenuItem<Wry>,
     open: MenuItem<Wry>,
     workbench: MenuItem<Wry>,
     recent: Submenu<Wry>,
@@ -42,6 +44,8 @@ pub struct TrayState {
     pub tooltip: String,
     pub history_item: String,
     pub open_item: String,
+    /// The account's item as shown ("Open amoCRM (a.amocrm.ru)").
+    pub account_item: String,
     pub do_not_disturb: bool,
     pub start_at_login: bool,
     /// The fleet's line, when the fleet is configured.
@@ -50,6 +54,7 @@ pub struct TrayState {
 
 pub fn create(app: &AppHandle, lang: Lang, dnd: bool, control_problem: Option<String>, fleet: bool) -> tauri::Result<Tray> {
     let s = i18n::strings(lang);
+    let account = MenuItem::with_id(app, "account", s.no_account, false, None::<&str>)?;
     let open = MenuItem::with_id(app, "open", s.open_workspace, true, None::<&str>)?;
     let workbench = MenuItem::with_id(app, "workbench", s.workbench, true, None::<&str>)?;
     let recent = Submenu::with_id(app, "recent", s.recent, true)?;
@@ -58,7 +63,7 @@ pub fn create(app: &AppHandle, lang: Lang, dnd: bool, control_problem: Option<St
     let login = CheckMenuItem::with_id(app, "autostart", s.start_at_login, true, super::app::autostart_enabled(app), None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", s.quit, true, None::<&str>)?;
     let sep = PredefinedMenuItem::separator(app)?;
-    let menu = Menu::with_items(app, &[&open, &workbench, &recent, &history, &dnd_item, &login, &sep, &quit])?;
+    let menu = Menu::with_items(app, &[&account, &open, &workbench, &recent, &history, &dnd_item, &login, &sep, &quit])?;
     let control = match control_problem {
         Some(why) => {
             let item = MenuItem::with_id(app, "control", format!("{}: {why}", s.command_line_unavailable), false, None::<&str>)?;
@@ -79,6 +84,7 @@ pub fn create(app: &AppHandle, lang: Lang, dnd: bool, control_problem: Option<St
         .tooltip("Kolokol")
         .menu(&menu)
         .on_menu_event(|app, event| match event.id().as_ref() {
+            "account" => super::app::open_account(app),
             "open" => super::app::show_workspace(app),
             "workbench" => super::workbench::show_window(app),
             id if id.starts_with("recent:") => open_recent(app, &id["recent:".len()..]),
@@ -98,13 +104,14 @@ pub fn create(app: &AppHandle, lang: Lang, dnd: bool, control_problem: Option<St
         builder = builder.icon(Image::from_bytes(include_bytes!("../../icons/tray-template.png"))?).icon_as_template(true);
     }
     let icon = builder.build(app)?;
-    Ok(Tray { icon, open, workbench, recent, history, dnd: dnd_item, login, quit, control, fleet, base, shown: Mutex::new(TrayState::default()) })
+    Ok(Tray { icon, account, open, workbench, recent, history, dnd: dnd_item, login, quit, control, fleet, base, shown: Mutex::new(TrayState::default()) })
 }
 
 impl Tray {
     /// Shows `unread` and the do-not-disturb state; labels in `lang`.
     /// `running`: what the hidden workspace keeps running, if anything.
-    pub fn update(&self, lang: Lang, unread: u64, dnd: bool, login: bool, fleet: Option<String>, running: Option<&str>) {
+    #[allow(clippy::too_many_arguments)]
+    pub fn update(&self, lang: Lang, unread: u64, dnd: bool, login: bool, fleet: Option<String>, running: Option<&str>, account: Option<&str>) {
         let s = i18n::strings(lang);
         let history_item = i18n::history_item(lang, unread);
         let label = (unread > 0).then(|| badge::label(unread));
@@ -120,6 +127,9 @@ impl Tray {
                 tooltip = format!("{tooltip} — {text}");
             }
         }
+        let account_item = i18n::open_account_item(lang, account);
+        let _ = self.account.set_text(&account_item);
+        let _ = self.account.set_enabled(account.is_some());
         let open_item = i18n::open_workspace_item(lang, running);
         let _ = self.open.set_text(&open_item);
         let _ = self.workbench.set_text(s.workbench);
@@ -141,7 +151,7 @@ impl Tray {
                 let _ = self.icon.set_icon(Some(Image::new_owned(drawn, *w, *h)));
             }
         }
-        *shown = TrayState { unread, label, tooltip, history_item, open_item, do_not_disturb: dnd, start_at_login: login, fleet };
+        *shown = TrayState { unread, label, tooltip, history_item, open_item, account_item, do_not_disturb: dnd, start_at_login: login, fleet };
     }
 }
 
@@ -153,7 +163,8 @@ pub fn refresh(app: &AppHandle) {
     let unread = state.unread();
     let running = state.background.lock().unwrap_or_else(|e| e.into_inner()).clone();
     if let Some(tray) = app.try_state::<Tray>() {
-        tray.update(lang, unread, settings.do_not_disturb, super::app::autostart_enabled(app), state.fleet_line(), running.as_deref());
+        let account = state.settings.account().and_then(|u| u.host_str().map(str::to_owned));
+        tray.update(lang, unread, settings.do_not_disturb, super::app::autostart_enabled(app), state.fleet_line(), running.as_deref(), account.as_deref());
     }
 }
 
