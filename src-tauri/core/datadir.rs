@@ -99,6 +99,16 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 }
 
 /// [`fnv1a`] of the folder's path: the part of every per-instance name.
+/// Writes `value` as JSON to a temporary file beside `path`, then renames it
+/// over `path`, so a crash never leaves half a file (settings, zoom, answers…).
+pub fn save_json<T: serde::Serialize + ?Sized>(path: &Path, value: &T) -> Result<(), String> {
+    let json = serde_json::to_vec_pretty(value).map_err(|e| e.to_string())?;
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, json)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| format!("cannot save {}: {e}", path.display()))
+}
+
 pub fn hash(data_dir: &Path) -> u64 {
     fnv1a(data_dir.to_string_lossy().as_bytes())
 }

@@ -82,11 +82,7 @@ impl PermissionStore {
     pub fn remember(&self, page: &str, device: Device, allow: bool) -> Result<(), String> {
         let mut answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
         answers.insert(entry(&links::origin_of(page), device), allow);
-        let json = serde_json::to_vec_pretty(&*answers).map_err(|e| e.to_string())?;
-        let tmp = self.path.with_extension("json.tmp");
-        std::fs::write(&tmp, json)
-            .and_then(|_| std::fs::rename(&tmp, &self.path))
-            .map_err(|e| format!("cannot save {}: {e}", self.path.display()))
+        crate::core::datadir::save_json(&self.path, &*answers)
     }
 }
 

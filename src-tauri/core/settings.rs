@@ -118,11 +118,7 @@ impl SettingsStore {
             return Err(format!("history_keep_days: {} is more than 100 years; 0 keeps rows forever", new.history_keep_days));
         }
         new.fleet.check()?;
-        let json = serde_json::to_vec_pretty(&new).map_err(|e| e.to_string())?;
-        let tmp = self.path.with_extension("json.tmp");
-        std::fs::write(&tmp, json)
-            .and_then(|_| std::fs::rename(&tmp, &self.path))
-            .map_err(|e| format!("cannot save {}: {e}", self.path.display()))?;
+        crate::core::datadir::save_json(&self.path, &new)?;
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = new.clone();
         Ok(new)
     }

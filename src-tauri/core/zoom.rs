@@ -66,11 +66,7 @@ impl ZoomStore {
         } else if levels.contains_key(origin) || levels.len() < MAX_ORIGINS {
             levels.insert(origin.to_owned(), next);
         }
-        let json = serde_json::to_vec_pretty(&*levels).map_err(|e| e.to_string())?;
-        let tmp = self.path.with_extension("json.tmp");
-        std::fs::write(&tmp, json)
-            .and_then(|_| std::fs::rename(&tmp, &self.path))
-            .map_err(|e| format!("cannot save {}: {e}", self.path.display()))?;
+        crate::core::datadir::save_json(&self.path, &*levels)?;
         Ok(next)
     }
 }

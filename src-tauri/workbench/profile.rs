@@ -107,10 +107,7 @@ impl ProfileStore {
 
     pub fn set(&self, p: Profile) -> Result<Profile, String> {
         p.check()?;
-        let tmp = self.path.with_extension("json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(&p).map_err(|e| e.to_string())?)
-            .and_then(|()| std::fs::rename(&tmp, &self.path))
-            .map_err(|e| format!("cannot save the profile: {e}"))?;
+        crate::core::datadir::save_json(&self.path, &p)?;
         *self.current.lock().unwrap_or_else(|e| e.into_inner()) = p.clone();
         Ok(p)
     }

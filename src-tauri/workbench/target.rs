@@ -157,10 +157,7 @@ impl Recent {
         items.retain(|i| i.input != input);
         items.insert(0, RecentItem { kind: spec.kind(), input, title: spec.title(), opened_ms: now_ms });
         items.truncate(RECENT);
-        let tmp = self.path.with_extension("json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(&*items).map_err(|e| e.to_string())?)
-            .and_then(|()| std::fs::rename(&tmp, &self.path))
-            .map_err(|e| format!("cannot save the recent list: {e}"))?;
+        crate::core::datadir::save_json(&self.path, &*items)?;
         Ok(items.clone())
     }
 }
