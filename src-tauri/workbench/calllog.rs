@@ -199,32 +199,46 @@ impl CallLog {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// A new row with the next seq: what every entry has, the rest empty.
+    fn row(inner: &mut Inner, source: &Arc<str>, method: &str, payload: &str, outcome: &'static str, now_ms: i64) -> Row {
+        let (kept, payload_cut) = cut(payload, KEEP_PAYLOAD);
+        let seq = inner.next_seq;
+        inner.next_seq += 1;
+        Row {
+            seq,
+            at_ms: now_ms,
+            source: source.clone(),
+            // Capped: a method name is refused past this length anyway.
+            method: cut(method, MAX_METHOD_BYTES).0.to_owned(),
+            payload: kept.to_owned(),
+            payload_bytes: payload.len(),
+            payload_cut,
+            outcome,
+            id: None,
+            route: None,
+            channels: Vec::new(),
+            warnings: Vec::new(),
+            refusal: None,
+            toast: None,
+            page: None,
+            response: None,
+        }
+    }
+
+    /// Adds an entry and its weight to the budget (trimmed by the caller).
+    fn push(inner: &mut Inner, row: Row, notification: Option<Box<Notification>>) {
+        let cost = cost(&row, notification.as_deref());
+        inner.bytes += cost;
+        inner.entries.push_back(Entry { row, notification, cost });
+    }
+
     /// Appends calls in the order given; returns the total held.
     pub fn record(&self, calls: &[Call<'_>], now_ms: i64) -> usize {
         let mut inner = self.lock();
         for c in calls {
-            let (payload, payload_cut) = cut(c.payload, KEEP_PAYLOAD);
-            let seq = inner.next_seq;
-            inner.next_seq += 1;
-            let mut e = Row {
-                seq,
-                at_ms: now_ms,
-                source: c.source.clone(),
-                // Capped: a method name is refused past this length anyway.
-                method: cut(c.method, MAX_METHOD_BYTES).0.to_owned(),
-                payload: payload.to_owned(),
-                payload_bytes: c.payload.len(),
-                payload_cut,
-                outcome: "refused",
-                id: None,
-                route: None,
-                channels: Vec::new(),
-                warnings: Vec::new(),
-                refusal: None,
-                toast: None,
-                page: c.page.map(|p| cut(p, PREVIEW).0.to_owned()),
-                response: None,
-            };
+            let mut e = Self::row(&mut inner, c.source, c.method, c.payload, "refused", now_ms);
+            let seq = e.seq;
+            e.page = c.page.map(|p| cut(p, PREVIEW).0.to_owned());
             let mut notification = None;
             match c.result {
                 Ok(a) => {
@@ -248,9 +262,7 @@ impl CallLog {
                 }
                 Err(r) => e.refusal = Some(r.clone()),
             }
-            let cost = cost(&e, notification.as_deref());
-            inner.bytes += cost;
-            inner.entries.push_back(Entry { row: e, notification, cost });
+            Self::push(&mut inner, e, notification);
         }
         Self::trim(&mut inner);
         inner.entries.len()
@@ -261,30 +273,9 @@ impl CallLog {
     /// the telephony calls ("recorded"), with what the page got back.
     pub fn record_host(&self, source: &Arc<str>, method: &str, payload: &str, outcome: &'static str, response: &str, now_ms: i64) {
         let mut inner = self.lock();
-        let (payload_kept, payload_cut) = cut(payload, KEEP_PAYLOAD);
-        let seq = inner.next_seq;
-        inner.next_seq += 1;
-        let row = Row {
-            seq,
-            at_ms: now_ms,
-            source: source.clone(),
-            method: cut(method, MAX_METHOD_BYTES).0.to_owned(),
-            payload: payload_kept.to_owned(),
-            payload_bytes: payload.len(),
-            payload_cut,
-            outcome,
-            id: None,
-            route: None,
-            channels: Vec::new(),
-            warnings: Vec::new(),
-            refusal: None,
-            toast: None,
-            page: None,
-            response: Some(cut(response, KEEP_PAYLOAD).0.to_owned()),
-        };
-        let cost = cost(&row, None);
-        inner.bytes += cost;
-        inner.entries.push_back(Entry { row, notification: None, cost });
+        let mut row = Self::row(&mut inner, source, method, payload, outcome, now_ms);
+        row.response = Some(cut(response, KEEP_PAYLOAD).0.to_owned());
+        Self::push(&mut inner, row, None);
         Self::trim(&mut inner);
     }
 
