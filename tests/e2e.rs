@@ -473,10 +473,14 @@ return { flat: flat.id, folded: folded.id, t1: t1.id, t2: t2.id, info: info.id }
     app.js("document.querySelector('kolokol-overlay').shadowRoot.querySelector('[data-look=call] [data-action=close]').click(); return null;").await;
     let left: Vec<_> = app.popups().await.iter().map(|p| p["header"].as_str().unwrap().to_owned()).collect();
     assert_eq!(left, ["Info"]);
-    // A burst: thirty at once → the newest five drawn, newest on top, the rest counted.
+    // A burst: thirty at once → the newest five drawn, newest on top, the rest
+    // counted. A burst is drawn before the next frame, at most every 100 ms,
+    // so it may land just after the calls are answered.
+    app.js("await Promise.all(Array.from({ length: 30 }, (_, i) => APP.notifications.show_message({ header: 'm' + i, text: 'burst' }))); return null;")
+        .await;
+    app.wait_for("document.querySelector('kolokol-overlay').shadowRoot.querySelector('.popup [data-part=header]').textContent === 'm29'").await;
     let burst = app
-        .js("await Promise.all(Array.from({ length: 30 }, (_, i) => APP.notifications.show_message({ header: 'm' + i, text: 'burst' })));
-const r = document.querySelector('kolokol-overlay').shadowRoot;
+        .js("const r = document.querySelector('kolokol-overlay').shadowRoot;
 return [[...r.querySelectorAll('.popup [data-part=header]')].map((h) => h.textContent), r.querySelector('[data-part=more]').textContent];")
         .await;
     assert_eq!(burst, json!([["m29", "m28", "m27", "m26", "m25"], "+26 more"]));

@@ -95,7 +95,7 @@ const overlay = (() => {
   let opener = null;
 
   function popups() {
-    return Array.from(stack.querySelectorAll(":scope > .popup"));
+    return Array.from(stack.querySelectorAll(":scope > .popup:not(.warm)"));
   }
 
   // Newest first; at most MAX_VISIBLE in the DOM, the rest counted in "+N more".
@@ -261,8 +261,25 @@ const overlay = (() => {
   // popups every frame is what made a burst's frames long.
   let lastRender = 0;
 
+  // A lone popup is drawn at once (a microtask). A burst (several popups in
+  // one task, or more while a burst's drawing waits) is drawn at most once per
+  // BURST_MS, just before a frame: repainting five new popups every frame cost
+  // 30-100 ms a frame in software GL, and no one reads popups at 60 a second.
+  const BURST_MS = 100;
+  let burstUntil = 0;
+  function schedule() {
+    const now = Date.now();
+    if (pending.length === 1 && now >= burstUntil) return render();
+    const wait = Math.max(0, burstUntil - now);
+    const frame = () => (document.hidden ? render() : requestAnimationFrame(render));
+    if (wait) setTimeout(frame, wait);
+    else frame();
+  }
+
   function render() {
+    if (!scheduled) return;
     scheduled = false;
+    unwarm();
     // Once per task, not per popup: "all: initial" alone expands to every
     // CSS property, which per call was most of a burst's cost in the page.
     mount();
@@ -271,6 +288,7 @@ const overlay = (() => {
     const now = Date.now();
     const still = batch.length > 1 || now - lastRender < 300;
     lastRender = now;
+    if (batch.length > 1) burstUntil = now + BURST_MS;
     const fresh = batch.slice(-MAX_VISIBLE);
     const older = batch.slice(0, batch.length - fresh.length);
     for (const n of fresh) {
@@ -285,6 +303,47 @@ const overlay = (() => {
     }
   }
 
+  // Once per page, idle after loading, a popup is drawn for one frame at 1 %
+  // opacity: the first popup a web process paints costs 100-150 ms here
+  // (the shadow root, its styles, fonts and the renderer's first drawing of
+  // shadows, rounded corners and text), which otherwise lands on the first
+  // call. It takes no clicks, no screen reader reads it, and it leaves after
+  // two frames, after 250 ms if no frame comes, or when a real popup arrives.
+  let warming = null;
+  function warm() {
+    if (host) return;
+    try {
+      mount();
+      const p = build({ id: "", look: "call", method: "add_call", header: "Ж", text: "Ж", from: "Ж", to: "Ж", duration_s: 0, date_ms: Date.now() }, null);
+      for (const [k, v] of [["opacity", "0.01"], ["pointer-events", "none"], ["animation", "none"]]) p.style.setProperty(k, v, "important");
+      p.setAttribute("aria-hidden", "true");
+      p.removeAttribute("role");
+      p.classList.add("warm");
+      const still = p.cloneNode(true);
+      still.classList.add("still");
+      stack.prepend(p, still);
+      more.style.setProperty("opacity", "0.01", "important");
+      more.textContent = T.more(1);
+      more.hidden = false;
+      warming = [p, still];
+      requestAnimationFrame(() => requestAnimationFrame(unwarm));
+      setTimeout(unwarm, 250);
+    } catch (_) {}
+  }
+  function unwarm() {
+    if (!warming) return;
+    for (const p of warming) p.remove();
+    warming = null;
+    more.style.removeProperty("opacity");
+    more.hidden = waiting.length === 0;
+    if (!popups().length && !waiting.length && !prompts && !findBar) host.remove();
+  }
+  if (window.top === window) {
+    const later = () => requestAnimationFrame(warm);
+    if (document.readyState === "complete") later();
+    else window.addEventListener("load", later, { once: true });
+  }
+
   return {
     show(n, open) {
       opener = open;
@@ -295,7 +354,7 @@ const overlay = (() => {
       pending.push(n);
       if (!scheduled) {
         scheduled = true;
-        queueMicrotask(render);
+        queueMicrotask(schedule);
       }
     },
     // Ctrl+F: a find bar over the page. Matches are marked with the CSS
