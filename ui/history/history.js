@@ -182,7 +182,10 @@ async function reload() {
   // Only show the spinner when nothing is shown yet, or the request is slow.
   const spin = setTimeout(() => gen === state.gen && showLoading(true), state.loaded ? 250 : 0);
   try {
-    const res = await fetchPage(null);
+    // The first page may have come with the window (see start()).
+    const ready = bootPage;
+    bootPage = null;
+    const res = ready ?? (await fetchPage(null));
     await langReady; // paint in the user's language from the first frame
     if (gen !== state.gen) return; // a newer query took over
     setRows(res.rows || []);
@@ -1038,7 +1041,7 @@ function setFilter(f) {
 for (const b of document.querySelectorAll("[data-filter]")) b.addEventListener("click", () => setFilter(b.dataset.filter));
 
 // The "missed while away" toast opens the window on what arrived meanwhile:
-// the app calls this (or sets __kolokolAfter before the page loads).
+// the app calls this (or sets __kolokolBoot.after before the page loads).
 function showAfter(seq) {
   state.after = Number.isSafeInteger(seq) && seq >= 0 ? seq : null;
   $("history-away").hidden = state.after === null;
@@ -1086,23 +1089,33 @@ if (typeof ResizeObserver === "function")
 
 /* ---------- start ---------- */
 
+// The app opens this window with its language, its "after" filter and the
+// first page already read (window.__kolokolBoot, an init script): a new web
+// process answers its first IPC calls only after 60-80 ms.
+let bootPage = null;
+
 async function start() {
   measure();
-  const settings = invoke("get_settings").catch(() => null);
+  const boot = window.__kolokolBoot || {};
+  const settings = typeof boot.language === "string" ? Promise.resolve(boot) : invoke("get_settings").catch(() => null);
   langReady = settings.then((s) => {
     setLang(s?.language || "auto");
     applyI18n();
     document.title = t("windowTitle");
     fmtCache = null;
   });
-  const after = window.__kolokolAfter;
+  const after = boot.after;
   if (Number.isSafeInteger(after) && after >= 0) {
     state.after = after;
     $("history-away").hidden = false;
   }
+  if (boot.first && Array.isArray(boot.first.rows)) bootPage = boot.first;
+  const fromBoot = !!bootPage;
   const first = reload(); // in parallel with the settings
   await first;
-  subscribe();
+  await subscribe();
+  // What arrived between the app reading that page and this subscription.
+  if (fromBoot) refresh();
   langReady.then(loadStats);
 }
 
