@@ -236,25 +236,27 @@ fn encode_segment(s: &str) -> String {
 
 /// Saving a file in the open folder reloads the target, once the events have
 /// been quiet for 150 ms (an editor's save is several events). Reads are not
-/// changes (serving the files must not reload them); version-control and
-/// dependency folders and editor backups are ignored.
+/// changes (serving the files must not reload them); what the page cannot
+/// get (`target::reload_worthy`) is ignored.
 fn watch_folder(app: &AppHandle, dir: &Path, recursive: bool) -> Result<Watcher, String> {
     use notify::{EventKind, RecursiveMode, Watcher as _};
     let (tx, rx) = std::sync::mpsc::channel::<()>();
+    use crate::core::datadir::canonical;
+    // What Kolokol writes itself: its data folder and, on Linux, the files its
+    // output goes to. Events name paths as `dir` spells them, so these are
+    // compared in that spelling too (a folder may sit behind a symbolic link).
     let root = dir.to_path_buf();
+    let mut own = vec![canonical(&app.state::<AppState>().data_dir)];
+    #[cfg(target_os = "linux")]
+    own.extend((1..=2).filter_map(|fd| std::fs::read_link(format!("/proc/self/fd/{fd}")).ok()).filter(|p| p.is_file()));
+    let real_root = canonical(dir);
+    let own: Vec<PathBuf> = own.iter().map(|p| p.strip_prefix(&real_root).map_or(p.clone(), |rel| root.join(rel))).collect();
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
         let Ok(event) = res else { return };
         if matches!(event.kind, EventKind::Access(_) | EventKind::Other) {
             return;
         }
-        let relevant = event.paths.iter().any(|p| {
-            let rel = p.strip_prefix(&root).unwrap_or(p);
-            let name = rel.to_string_lossy();
-            !rel.components().any(|c| matches!(c.as_os_str().to_str(), Some(".git" | "node_modules" | ".idea" | ".vscode")))
-                && !name.ends_with('~')
-                && !name.ends_with(".swp")
-        });
-        if relevant {
+        if event.paths.iter().any(|p| target::reload_worthy(&root, &own, p)) {
             let _ = tx.send(());
         }
     })

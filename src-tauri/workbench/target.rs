@@ -190,6 +190,23 @@ pub fn contained(root: &Path, path: &Path) -> Option<PathBuf> {
     (!hidden && real.is_file()).then_some(real)
 }
 
+/// Whether a change at `path` (under the watched `root`) can change what the
+/// target's page gets, so that it is worth a reload: not inside a hidden
+/// folder or file (never served, `.git` included), dependency folders or
+/// editor backups, and not under `own` — what Kolokol itself writes (its data
+/// folder, its log when redirected into the folder), which would otherwise
+/// reload the page on every write to the history or every log line, for ever.
+pub fn reload_worthy(root: &Path, own: &[PathBuf], path: &Path) -> bool {
+    if own.iter().any(|o| path.starts_with(o)) {
+        return false;
+    }
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let name = rel.to_string_lossy();
+    !rel.components().any(|c| matches!(c, Component::Normal(p) if is_hidden(p) || p == "node_modules"))
+        && !name.ends_with('~')
+        && !name.ends_with(".swp")
+}
+
 fn is_hidden(name: &std::ffi::OsStr) -> bool {
     name.to_string_lossy().starts_with('.')
 }
@@ -356,6 +373,26 @@ base-uri 'self'; form-action 'none'";
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_served_files_reload_the_page() {
+        let root = Path::new("/w/widget");
+        let own = [PathBuf::from("/w/widget/data"), PathBuf::from("/w/widget/kolokol.log")];
+        let worthy = |p: &str| reload_worthy(root, &own, Path::new(p));
+        assert!(worthy("/w/widget/script.js"));
+        assert!(worthy("/w/widget/i18n/ru.json"));
+        assert!(!worthy("/w/widget/data/history.sqlite3-wal"), "Kolokol's own data folder");
+        assert!(!worthy("/w/widget/kolokol.log"), "Kolokol's own log");
+        assert!(worthy("/w/widget/kolokol.log.js"));
+        assert!(!worthy("/w/widget/.git/index"));
+        assert!(!worthy("/w/widget/.idea/workspace.xml"));
+        assert!(!worthy("/w/widget/.env"));
+        assert!(!worthy("/w/widget/node_modules/x/index.js"));
+        assert!(!worthy("/w/widget/script.js~"));
+        assert!(!worthy("/w/widget/.script.js.swp"));
+        // The data folder elsewhere does not hide the widget's files.
+        assert!(reload_worthy(root, &[PathBuf::from("/home/a/.local/share/kolokol")], Path::new("/w/widget/data/x.js")));
+    }
 
     fn tree() -> tempfile::TempDir {
         let d = tempfile::tempdir().unwrap();
