@@ -155,6 +155,88 @@ mod bench {
         (rows, times)
     }
 
+    /// A page in the workspace that calls APP.notifications 20,000 times over
+    /// 10 minutes (show_message, add_call, add_error in turn: popups, history,
+    /// toasts, tray), measured every 2 minutes. Goal: PSS growth ≤ 10 %.
+    /// `widget`: the page is opened as a local target (`kolokol open`, the
+    /// workbench window with its call log beside it); otherwise it is the
+    /// account's page, served over http, as an agent has amoCRM open.
+    fn growth(widget: bool) {
+        const CALLS: usize = 20_000;
+        const MINUTES: u64 = 10;
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        std::fs::write(data.join("settings.json"), r#"{"language":"en"}"#).unwrap();
+        let folder = tmp.path().join("page");
+        std::fs::create_dir(&folder).unwrap();
+        let page = folder.join("calls.html");
+        std::fs::write(&page, "<!doctype html><title>calls</title><script src=\"calls.js\"></script>").unwrap();
+        std::fs::write(
+            folder.join("calls.js"),
+            format!(
+                r#"addEventListener("load", () => setTimeout(() => {{
+  const N = APP.notifications, every = {every};
+  let i = 0;
+  const tick = setInterval(() => {{
+    if (i >= {CALLS}) return clearInterval(tick);
+    const k = i++;
+    if (k % 3 === 0) N.show_message({{ header: "Message " + k, text: "Client card updated" }});
+    else if (k % 3 === 1) N.add_call({{ text: "Call from +7 999 " + (1000000 + k), from: "Caller " + k, to: "Agent", duration: k % 600, element: {{ id: k, type: "contact" }} }});
+    else N.add_error({{ header: "Error", text: "Task " + k + " not created: contact not found" }});
+  }}, every);
+}}, {settle}));"#,
+                every = MINUTES * 60_000 / CALLS as u64,
+                settle = SETTLE.as_millis() + 2_000,
+            ),
+        )
+        .unwrap();
+        let server;
+        let mut app = if widget {
+            Proc::spawn(&data, "app.log", &["open", page.to_str().unwrap()])
+        } else {
+            std::fs::copy(&page, folder.join("index.html")).unwrap();
+            server = support::Fixtures::serve_dir(folder.clone());
+            std::fs::write(data.join("settings.json"), serde_json::json!({ "language": "en", "account_url": server.origin }).to_string()).unwrap();
+            Proc::spawn(&data, "app.log", &[])
+        };
+        app.wait_log("workspace page loaded");
+        let pid = app.child.id();
+        let what = if widget { "a widget page opened with `kolokol open`" } else { "the account's page" };
+        println!("growth: Kolokol (pid {pid}), {CALLS} calls over {MINUTES} minutes from {what} in the workspace");
+        let first = measure("before the calls", pid);
+        let t0 = Instant::now();
+        let mut last = first.pss_kib;
+        for m in (2..=MINUTES).step_by(2) {
+            std::thread::sleep(Duration::from_secs(m * 60).saturating_sub(t0.elapsed() + SETTLE));
+            let row = measure(if m == MINUTES { "after 10 minutes" } else { "every 2 minutes" }, pid);
+            last = row.pss_kib;
+        }
+        // The page's timer runs a little behind its schedule: wait for its
+        // last calls (up to a minute) before counting what was stored.
+        let expected = CALLS - CALLS.div_ceil(3);
+        let stored = || {
+            let out = Command::new(support::APP_BIN).arg("--data-dir").arg(&data).args(["history", "--json", "--limit", "20000"]).output().unwrap();
+            serde_json::from_slice::<serde_json::Value>(&out.stdout).map(|v| v.as_array().map_or(0, Vec::len)).unwrap_or(0)
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut stored_now = stored();
+        while stored_now < expected && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_secs(2));
+            stored_now = stored();
+        }
+        let stored = stored_now;
+        println!(
+            "  PSS {:.0} → {:.0} MiB: {:+.1} % over {MINUTES} minutes ({stored} rows in the history, of {} add_call/add_error sent)",
+            mib(first.pss_kib),
+            mib(last),
+            (last as f64 / first.pss_kib as f64 - 1.0) * 100.0,
+            expected
+        );
+        click_tray(pid, "Quit");
+        app.wait_exit(Duration::from_secs(20));
+    }
+
     fn chromium_bin() -> PathBuf {
         ["chromium", "chromium-browser"]
             .iter()
@@ -195,6 +277,13 @@ mod bench {
 
     pub fn main() {
         support::require_environment();
+        // `cargo bench --bench memory -- growth`: the 10-minute run alone.
+        if std::env::args().skip(1).any(|a| a == "growth") {
+            return growth(false);
+        }
+        if std::env::args().skip(1).any(|a| a == "growth-widget") {
+            return growth(true);
+        }
         let runs: usize = std::env::var("KOLOKOL_BENCH_RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(1).max(1);
         println!(
             "kolokol memory benchmark ({} build, {runs} run(s), each state measured {} s after it is reached)",

@@ -112,8 +112,11 @@ fn serve_one(mut stream: TcpStream, root: &Path) {
         }
     }
     let path = line.split_whitespace().nth(1).unwrap_or("/").split('?').next().unwrap_or("/");
-    let name = path.trim_start_matches('/');
-    let file = if name.is_empty() || name.contains("..") { None } else { std::fs::read(root.join(name)).ok() };
+    let name = match path.trim_start_matches('/') {
+        "" => "index.html",
+        n => n,
+    };
+    let file = if name.contains("..") { None } else { std::fs::read(root.join(name)).ok() };
     let (status, body, ctype) = match file {
         Some(b) => {
             let ctype = match name.rsplit('.').next() {
