@@ -246,11 +246,15 @@ fn watch_folder(app: &AppHandle, dir: &Path, recursive: bool) -> Result<Watcher,
     // output goes to. Events name paths as `dir` spells them, so these are
     // compared in that spelling too (a folder may sit behind a symbolic link).
     let root = dir.to_path_buf();
-    let mut own = vec![canonical(&app.state::<AppState>().data_dir)];
     #[cfg(target_os = "linux")]
-    own.extend((1..=2).filter_map(|fd| std::fs::read_link(format!("/proc/self/fd/{fd}")).ok()).filter(|p| p.is_file()));
+    let outputs = (1..=2).filter_map(|fd| std::fs::read_link(format!("/proc/self/fd/{fd}")).ok()).filter(|p| p.is_file());
+    #[cfg(not(target_os = "linux"))]
+    let outputs = std::iter::empty::<PathBuf>();
     let real_root = canonical(dir);
-    let own: Vec<PathBuf> = own.iter().map(|p| p.strip_prefix(&real_root).map_or(p.clone(), |rel| root.join(rel))).collect();
+    let own: Vec<PathBuf> = std::iter::once(canonical(&app.state::<AppState>().data_dir))
+        .chain(outputs)
+        .map(|p| p.strip_prefix(&real_root).map_or(p.clone(), |rel| root.join(rel)))
+        .collect();
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
         let Ok(event) = res else { return };
         if matches!(event.kind, EventKind::Access(_) | EventKind::Other) {
