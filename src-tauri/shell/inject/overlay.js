@@ -338,7 +338,10 @@ const overlay = (() => {
     more.hidden = waiting.length === 0;
     if (!popups().length && !waiting.length && !prompts && !findBar) host.remove();
   }
-  if (window.top === window) {
+  // Not in Kolokol's own history and workbench windows: no popup is drawn
+  // there, and the history's first rows would share the frame.
+  const ownWindow = /^(tauri:|https?:\/\/tauri\.localhost)/.test(location.href) && /\/(history|workbench)\.html$/.test(location.pathname);
+  if (window.top === window && !ownWindow) {
     const later = () => requestAnimationFrame(warm);
     if (document.readyState === "complete") later();
     else window.addEventListener("load", later, { once: true });
