@@ -97,7 +97,9 @@ async fn a_widget_folder_runs_in_amocrm_order_and_every_call_is_logged() {
         assert!(host["results"][m]["id"].is_string() || host["results"][m].is_string(), "{m}: {host}");
     }
     eprintln!("folder open → init called: {} ms", host["init_ms"]);
-    // The widget's style.css applies, and it cannot hide the overlay.
+    // The widget's style.css applies, and it cannot hide the overlay. Its
+    // init calls come as a burst, drawn before the next frame (within 100 ms).
+    app.wait_for("!!document.querySelector('kolokol-overlay')?.shadowRoot?.querySelector('.popup')").await;
     let shown = app
         .js("const h = document.querySelector('kolokol-overlay'); const p = h.shadowRoot.querySelector('.popup');
 return [getComputedStyle(h).display, getComputedStyle(h).visibility, !!p && p.getBoundingClientRect().width > 100,
