@@ -11,7 +11,7 @@ mod support;
 
 use std::path::Path;
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 use support::desktop::{self, click_tray, tray_menu, wait_web_processes};
@@ -37,15 +37,8 @@ fn stored(data: &Path) -> usize {
     json_of(&kolokol(data, &["history", "--json", "--limit", "5000"])).as_array().unwrap().len()
 }
 
-fn wait_until<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+fn wait_until<T>(what: &str, f: impl FnMut() -> Option<T>) -> T {
+    support::desktop::wait_until(30, what, f)
 }
 
 /// A data folder with English labels and these extra settings.
