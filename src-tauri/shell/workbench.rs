@@ -62,7 +62,8 @@ struct Current {
 impl Workbench {
     pub fn new(data_dir: &Path) -> Workbench {
         Workbench {
-            calls: CallLog::default(),
+            // An agent's log until someone develops with it (see `widen`).
+            calls: CallLog::small(),
             limit: RateLimit::default(),
             link_limit: RateLimit::new(3.0, 1.0),
             recent: Recent::load(data_dir),
@@ -173,6 +174,9 @@ pub fn open(app: &AppHandle, spec: Spec) -> Result<Target, String> {
         }
         Spec::Widget(p) => (target_url(p, "/__kolokol/host.html"), Some(target::widget_check(p)), Some((p.clone(), true))),
     };
+    if !matches!(spec, Spec::Url(_)) {
+        wb.calls.widen(); // a widget author at work: the full log
+    }
     let watcher = watch.and_then(|(dir, recursive)| match watch_folder(app, &dir, recursive) {
         Ok(w) => Some(w),
         Err(e) => {
@@ -429,6 +433,7 @@ pub fn log_changed(app: &AppHandle) {
 
 /// Opens (or raises) the workbench window, beside the workspace when there is room.
 pub fn show_window(app: &AppHandle) {
+    wb(app).calls.widen(); // whoever looks at the log wants all of it from now on
     if let Some(w) = app.get_webview_window(WORKBENCH) {
         let _ = w.unminimize();
         let _ = w.show();

@@ -14,6 +14,12 @@ use crate::core::router::{Accepted, Route, MAX_METHOD_BYTES};
 
 /// Entries kept; older ones are dropped and counted.
 pub const MAX_ENTRIES: usize = 250_000;
+/// What an agent's tray app keeps until someone develops with it (a local
+/// target opened, the workbench window shown; see [`CallLog::widen`]): the
+/// newest calls, a few MiB, so a day of calls does not grow the app by the
+/// full log (about 1.2 KB a call; the history keeps what the agent needs).
+pub const AGENT_ENTRIES: usize = 2_000;
+pub const AGENT_BYTES: usize = 4 << 20;
 /// Bytes kept over all entries: payloads, method names, the normalised
 /// notifications (escaped text can be several times its payload), refusals
 /// and warnings, and a fixed share per entry for the rest.
@@ -169,7 +175,6 @@ pub struct Page {
     pub rows: Vec<Row>,
 }
 
-#[derive(Default)]
 struct Inner {
     entries: VecDeque<Entry>,
     next_seq: u64,
@@ -177,11 +182,25 @@ struct Inner {
     bytes: usize,
     /// Notification id → seq, while its toast result is awaited.
     awaiting: HashMap<String, u64>,
+    /// The caps in force: (entries, bytes).
+    caps: (usize, usize),
 }
 
-#[derive(Default)]
+impl Inner {
+    fn new(caps: (usize, usize), next_seq: u64) -> Inner {
+        Inner { entries: VecDeque::new(), next_seq, dropped: 0, bytes: 0, awaiting: HashMap::new(), caps }
+    }
+}
+
 pub struct CallLog {
     inner: Mutex<Inner>,
+}
+
+/// The widget author's log: [`MAX_ENTRIES`] and [`MAX_BYTES`].
+impl Default for CallLog {
+    fn default() -> CallLog {
+        CallLog { inner: Mutex::new(Inner::new((MAX_ENTRIES, MAX_BYTES), 0)) }
+    }
 }
 
 /// One call as it arrived and what became of it.
@@ -195,6 +214,21 @@ pub struct Call<'a> {
 }
 
 impl CallLog {
+    /// The agent's log: [`AGENT_ENTRIES`] and [`AGENT_BYTES`] until widened.
+    pub fn small() -> CallLog {
+        CallLog { inner: Mutex::new(Inner::new((AGENT_ENTRIES, AGENT_BYTES), 0)) }
+    }
+
+    /// From now on keeps up to [`MAX_ENTRIES`] and [`MAX_BYTES`]; what is held stays.
+    pub fn widen(&self) {
+        self.lock().caps = (MAX_ENTRIES, MAX_BYTES);
+    }
+
+    /// The caps in force: (entries, bytes).
+    pub fn caps(&self) -> (usize, usize) {
+        self.lock().caps
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -280,7 +314,8 @@ impl CallLog {
     }
 
     fn trim(inner: &mut Inner) {
-        while inner.entries.len() > MAX_ENTRIES || inner.bytes > MAX_BYTES {
+        let (max_entries, max_bytes) = inner.caps;
+        while inner.entries.len() > max_entries || inner.bytes > max_bytes {
             let Some(old) = inner.entries.pop_front() else { break };
             inner.bytes -= old.cost;
             inner.dropped += 1;
@@ -343,8 +378,7 @@ impl CallLog {
 
     pub fn clear(&self) {
         let mut inner = self.lock();
-        let next_seq = inner.next_seq;
-        *inner = Inner { next_seq, ..Inner::default() };
+        *inner = Inner::new(inner.caps, inner.next_seq);
     }
 
     /// All entries with their kept payloads, as a JSON document.
@@ -495,6 +529,33 @@ mod tests {
         assert_eq!(log.page(&Filter::default(), 0, 1).rows[0].seq, MAX_ENTRIES as u64 + 1001, "seqs never repeat");
         let doc: serde_json::Value = serde_json::from_str(&log.export()).unwrap();
         assert_eq!(doc["entries"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn the_agents_log_keeps_the_newest_until_widened() {
+        let log = CallLog::small();
+        let source: Arc<str> = "p".into();
+        let r: Result<Accepted, Refusal> = Err(Refusal::new("rate_limited", "page", "x"));
+        let call = Call { source: &source, method: "show_message", payload: "{}", result: &r, page: None };
+        let batch: Vec<Call> = (0..AGENT_ENTRIES + 500).map(|_| Call { ..call }).collect();
+        assert_eq!(log.record(&batch, 0), AGENT_ENTRIES);
+        assert_eq!(log.len(), (AGENT_ENTRIES, 500));
+        assert_eq!(log.page(&Filter::default(), 0, 1).rows[0].seq, 500, "the oldest go first");
+
+        log.widen();
+        assert_eq!(log.caps(), (MAX_ENTRIES, MAX_BYTES));
+        assert_eq!(log.record(&batch, 0), 2 * AGENT_ENTRIES + 500, "nothing held is lost, nothing more dropped");
+        assert_eq!(log.len().1, 500);
+        log.clear();
+        assert_eq!(log.caps(), (MAX_ENTRIES, MAX_BYTES), "a clear keeps the caps");
+
+        // The byte cap holds too: big payloads, few entries.
+        let log = CallLog::small();
+        let big = format!(r#"{{"text":"{}"}}"#, "x".repeat(60_000));
+        let call = Call { source: &source, method: "show_message", payload: &big, result: &r, page: None };
+        let batch: Vec<Call> = (0..200).map(|_| Call { ..call }).collect();
+        let held = log.record(&batch, 0);
+        assert!(held < 200 && held * 60_000 <= AGENT_BYTES, "{held} entries of 60 KB held");
     }
 
     /// A 1 MB method name is refused by its length, and the log keeps only
