@@ -126,6 +126,7 @@ mod bench {
         }
         rows.push(measure("tray only (--minimized)", pid));
 
+        desktop::tray_menu(pid); // finds the tray's bus name, outside the timings
         let t0 = Instant::now();
         click_tray(pid, "Open workspace");
         wait_until(60, "the workspace page loaded", || app.log().contains("workspace page loaded").then_some(()));
@@ -153,6 +154,56 @@ mod bench {
         click_tray(pid, "Quit");
         app.wait_exit(Duration::from_secs(20));
         (rows, times)
+    }
+
+    /// `-- cycles`: the history window opened and closed 200 times with the
+    /// workspace open; the app's own PSS (and the tree's) after every 25, to
+    /// tell a leak (linear) from caches filling up (levelling off).
+    /// `KOLOKOL_BENCH_ATTACH_S=N` waits N s after the first 5 cycles, its pid
+    /// printed, for a profiler to attach (`heaptrack -p PID`).
+    fn cycles() {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        std::fs::write(data.join("settings.json"), r#"{"language":"en"}"#).unwrap();
+        let mut app = Proc::spawn(&data, "app.log", &["--minimized"]);
+        app.wait_log("tray ready");
+        let pid = app.child.id();
+        click_tray(pid, "Open workspace");
+        desktop::wait_shown(pid, WORKSPACE);
+        let cycle = || {
+            open_history(pid);
+            wait_web(pid, 2, "the history window's web process");
+            close_history(pid, 1);
+        };
+        (0..5).for_each(|_| cycle());
+        if let Some(s) = std::env::var("KOLOKOL_BENCH_ATTACH_S").ok().and_then(|s| s.parse().ok()) {
+            println!("cycles: attach to pid {pid} now ({s} s)");
+            std::thread::sleep(Duration::from_secs(s));
+        }
+        let own = |pid| memory::tree(pid).ok().and_then(|t| t.processes.iter().find(|p| p.pid == pid).map(|p| p.pss_kib)).unwrap_or(0);
+        std::thread::sleep(SETTLE);
+        let (app0, tree0) = (own(pid), memory::tree(pid).unwrap().pss_kib);
+        println!("cycles: after 5 cycles: the app {:.1} MiB, the tree {:.1} MiB", mib(app0), mib(tree0));
+        for n in (25..=200).step_by(25) {
+            (0..25).for_each(|_| cycle());
+            std::thread::sleep(SETTLE);
+            let (a, t) = (own(pid), memory::tree(pid).unwrap().pss_kib);
+            println!(
+                "cycles: after {:>3} more: the app {:.1} MiB ({:+.1}), the tree {:.1} MiB ({:+.1})",
+                n,
+                mib(a),
+                mib(a) - mib(app0),
+                mib(t),
+                mib(t) - mib(tree0)
+            );
+        }
+        if let Some(s) = std::env::var("KOLOKOL_BENCH_ATTACH_S").ok().and_then(|s| s.parse().ok()) {
+            println!("cycles: done; quitting in {s} s");
+            std::thread::sleep(Duration::from_secs(s));
+        }
+        click_tray(pid, "Quit");
+        app.wait_exit(Duration::from_secs(60));
     }
 
     /// A page in the workspace that calls APP.notifications 20,000 times over
@@ -283,6 +334,9 @@ mod bench {
         }
         if std::env::args().skip(1).any(|a| a == "growth-widget") {
             return growth(true);
+        }
+        if std::env::args().skip(1).any(|a| a == "cycles") {
+            return cycles();
         }
         let runs: usize = std::env::var("KOLOKOL_BENCH_RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(1).max(1);
         println!(
