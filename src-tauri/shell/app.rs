@@ -343,6 +343,7 @@ pub(crate) fn workspace(app: &AppHandle, visible: bool) -> tauri::Result<tauri::
         .on_navigation(workbench::may_navigate)
         .on_new_window(super::newwindow::handler(app.clone(), WORKSPACE.to_owned()))
         .build()?;
+    super::webkit::release_on_destroy(&w);
     tracing::info!(visible, "workspace window created");
     Ok(w)
 }

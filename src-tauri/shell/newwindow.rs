@@ -60,4 +60,5 @@ fn open_window(app: &AppHandle, url: &Url, features: NewWindowFeatures) -> tauri
         .on_navigation(workbench::may_navigate)
         .on_new_window(handler(app.clone(), label.clone()))
         .build()
+        .inspect(super::webkit::release_on_destroy)
 }
