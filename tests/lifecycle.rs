@@ -109,6 +109,9 @@ fn tray_only_runs_no_webview_and_history_comes_and_goes() {
         assert!(desktop::windows(pid).iter().all(|w| w.title != HISTORY), "round {round}: {:?}", desktop::windows(pid));
         // At most WebKit's network process stays (one per app, reused by the next window).
         assert!(left.iter().all(|p| p.name.starts_with("WebKitNetwork")) && left.len() <= 1, "round {round}: {left:?}");
+        // Its view in the app's process is freed too (wry's IPC handler held it).
+        let released = |log: String| log.matches("a closed window's view was released label=history").count();
+        wait_until("the history view released", || (released(app.log()) == round + 1).then_some(()));
     }
     // The app lives on in the tray and still takes calls.
     assert!(app.child.try_wait().unwrap().is_none(), "exited with no window:\n{}", app.log());

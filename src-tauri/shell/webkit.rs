@@ -15,30 +15,52 @@
 
 use tauri::WebviewWindow;
 
-/// Every window Kolokol makes: gives back what its WebKit view holds when it
-/// closes.
+/// Every window Kolokol makes: lets WebKit free its view when it closes.
 ///
-/// With Tauri 2.12 / wry 0.57 on WebKitGTK a closed window's `WebKitWebView`
-/// is never finalised: one reference taken while it is built is never given
-/// back (traced with gdb on `g_object_ref`/`unref`; not found in Kolokol's
-/// code). Each history window then kept about 185 KB in the app's process,
-/// linear over 200 opens (`cargo bench --bench memory -- cycles`), most of it
-/// its init scripts (heaptrack with `Malloc=1`, which routes WebKit's own
-/// allocator through malloc). Removing the scripts from the view's content
-/// manager when the widget is destroyed gives those back; the page is gone by
-/// then, so nothing runs them again.
+/// wry 0.57 connects its IPC handler to the view's user content manager with
+/// a closure that holds the view, and the view holds the manager: a closed
+/// window's `WebKitWebView` was never finalised. Each history window left
+/// about 185 KB in the app's process, linear over 200 opens (`cargo bench
+/// --bench memory -- cycles`; found with heaptrack under `Malloc=1`, which
+/// sends WebKit's allocator through malloc, and a gdb trace of
+/// `g_object_ref`/`unref` on the views). Disconnecting that handler when the
+/// view is destroyed breaks the cycle; the page answers no IPC by then. The
+/// scripts are removed too, in case another holder appears.
 pub fn release_on_destroy(w: &WebviewWindow) {
     #[cfg(target_os = "linux")]
     {
-        let result = w.with_webview(|pw| {
-            use webkit2gtk::glib::{self, ObjectExt};
+        let label = w.label().to_owned();
+        let result = w.with_webview(move |pw| {
+            use webkit2gtk::glib::{self, gobject_ffi, translate::IntoGlib, ObjectExt, ObjectType};
             use webkit2gtk::{UserContentManagerExt, WebViewExt};
             let view = pw.inner();
             let Some(manager) = view.user_content_manager() else { return };
-            // A weak reference: the closure lives on the view, the manager belongs to it.
+            // SAFETY: a live manager and a signal of its type; this finds the
+            // handler wry connected while building the view (0 if none).
+            let handler = unsafe {
+                let signal = gobject_ffi::g_signal_lookup(c"script-message-received".as_ptr(), manager.type_().into_glib());
+                let null = std::ptr::null_mut();
+                gobject_ffi::g_signal_handler_find(manager.as_ptr().cast(), gobject_ffi::G_SIGNAL_MATCH_ID, signal, 0, std::ptr::null_mut(), null, null)
+            };
+            // Logged when the view is finalised: the lifecycle test checks it.
+            struct Released(String);
+            impl Drop for Released {
+                fn drop(&mut self) {
+                    tracing::info!(label = %self.0, "a closed window's view was released");
+                }
+            }
+            // SAFETY: a key of Kolokol's own, set once per view and never read back.
+            unsafe { view.set_data("kolokol-released", Released(label)) };
+            // A weak reference: this closure lives on the view, which owns the manager.
             let manager = manager.downgrade();
             view.connect_local("destroy", false, move |_| {
                 if let Some(m) = manager.upgrade() {
+                    // SAFETY: the id is checked on this very instance first.
+                    unsafe {
+                        if handler != 0 && gobject_ffi::g_signal_handler_is_connected(m.as_ptr().cast(), handler) != 0 {
+                            gobject_ffi::g_signal_handler_disconnect(m.as_ptr().cast(), handler);
+                        }
+                    }
                     m.remove_all_scripts();
                     m.remove_all_style_sheets();
                 }
