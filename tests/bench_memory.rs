@@ -160,7 +160,8 @@ mod bench {
     /// workspace open; the app's own PSS (and the tree's) after every 25, to
     /// tell a leak (linear) from caches filling up (levelling off).
     /// `KOLOKOL_BENCH_ATTACH_S=N` waits N s after the first 5 cycles, its pid
-    /// printed, for a profiler to attach (`heaptrack -p PID`).
+    /// printed, for a profiler to attach (`heaptrack -p PID`), and N s before
+    /// it quits, to read /proc/PID/smaps.
     fn cycles() {
         let tmp = tempfile::tempdir().unwrap();
         let data = tmp.path().join("data");

@@ -39,8 +39,8 @@ pub fn release_on_destroy(w: &WebviewWindow) {
             // handler wry connected while building the view (0 if none).
             let handler = unsafe {
                 let signal = gobject_ffi::g_signal_lookup(c"script-message-received".as_ptr(), manager.type_().into_glib());
-                let null = std::ptr::null_mut();
-                gobject_ffi::g_signal_handler_find(manager.as_ptr().cast(), gobject_ffi::G_SIGNAL_MATCH_ID, signal, 0, std::ptr::null_mut(), null, null)
+                let (closure, func, data) = (std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut());
+                gobject_ffi::g_signal_handler_find(manager.as_ptr().cast(), gobject_ffi::G_SIGNAL_MATCH_ID, signal, 0, closure, func, data)
             };
             // Logged when the view is finalised: the lifecycle test checks it.
             struct Released(String);
