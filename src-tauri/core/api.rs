@@ -384,7 +384,8 @@ fn date(v: Option<&Value>, w: &mut Warnings) -> Option<i64> {
 fn duration(v: Option<&Value>, w: &mut Warnings) -> Option<u64> {
     let v = v.filter(|v| !v.is_null())?;
     match number(v) {
-        Some(n) if (0.0..1e9).contains(&n) => Some(n.round() as u64),
+        // Checked after rounding: 999999999.5 would round to the bound.
+        Some(n) if n >= 0.0 && n.round() < 1e9 => Some(n.round() as u64),
         _ => {
             w.add("duration", format!("duration {v} is not a number of seconds; ignored"));
             None
@@ -673,6 +674,10 @@ mod tests {
         assert_eq!(f, vec!["duration", "from", "tag", "to"]);
         assert_eq!(n.duration_s, None);
         assert_eq!(run(Method::AddCall, json!({"text": "t", "duration": 90.6})).unwrap().duration_s, Some(91));
+        // Found by the property test under wine: the bound holds after rounding.
+        assert_eq!(run(Method::AddCall, json!({"text": "t", "duration": 999_999_999.4})).unwrap().duration_s, Some(999_999_999));
+        let n = run(Method::AddCall, json!({"text": "t", "duration": 999_999_999.5})).unwrap();
+        assert_eq!((n.duration_s, n.warnings[0].field.as_str()), (None, "duration"));
     }
 
     #[test]
