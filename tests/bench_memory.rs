@@ -109,11 +109,25 @@ mod bench {
         wait_web(pid, web_after, "the history window's web process gone");
     }
 
-    fn kolokol_run(run: usize) -> (Vec<Row>, Vec<(String, f64)>) {
+    /// A fresh data folder (in English) inside a temporary directory that
+    /// lives as long as the returned guard.
+    fn data_folder() -> (tempfile::TempDir, PathBuf) {
         let tmp = tempfile::tempdir().unwrap();
         let data = tmp.path().join("data");
         std::fs::create_dir(&data).unwrap();
         std::fs::write(data.join("settings.json"), r#"{"language":"en"}"#).unwrap();
+        (tmp, data)
+    }
+
+    /// The history window opened from the tray and closed, its web process gone.
+    fn history_cycle(pid: u32) {
+        open_history(pid);
+        wait_web(pid, 2, "the history window's web process");
+        close_history(pid, 1);
+    }
+
+    fn kolokol_run(run: usize) -> (Vec<Row>, Vec<(String, f64)>) {
+        let (_tmp, data) = data_folder();
         let mut app = Proc::spawn(&data, "app.log", &["--minimized"]);
         app.wait_log("tray ready");
         let pid = app.child.id();
@@ -141,11 +155,7 @@ mod bench {
         close_history(pid, 1);
         rows.push(measure("after closing the history window", pid));
 
-        for _ in 0..CYCLES {
-            open_history(pid);
-            wait_web(pid, 2, "the history window's web process");
-            close_history(pid, 1);
-        }
+        (0..CYCLES).for_each(|_| history_cycle(pid));
         rows.push(measure("after 50 history open/close cycles", pid));
 
         desktop::close(pid, WORKSPACE);
@@ -163,22 +173,15 @@ mod bench {
     /// printed, for a profiler to attach (`heaptrack -p PID`), and N s before
     /// it quits, to read /proc/PID/smaps.
     fn cycles() {
-        let tmp = tempfile::tempdir().unwrap();
-        let data = tmp.path().join("data");
-        std::fs::create_dir(&data).unwrap();
-        std::fs::write(data.join("settings.json"), r#"{"language":"en"}"#).unwrap();
+        let (_tmp, data) = data_folder();
         let mut app = Proc::spawn(&data, "app.log", &["--minimized"]);
         app.wait_log("tray ready");
         let pid = app.child.id();
         click_tray(pid, "Open workspace");
         desktop::wait_shown(pid, WORKSPACE);
-        let cycle = || {
-            open_history(pid);
-            wait_web(pid, 2, "the history window's web process");
-            close_history(pid, 1);
-        };
-        (0..5).for_each(|_| cycle());
-        if let Some(s) = std::env::var("KOLOKOL_BENCH_ATTACH_S").ok().and_then(|s| s.parse().ok()) {
+        (0..5).for_each(|_| history_cycle(pid));
+        let attach: Option<u64> = std::env::var("KOLOKOL_BENCH_ATTACH_S").ok().and_then(|s| s.parse().ok());
+        if let Some(s) = attach {
             println!("cycles: attach to pid {pid} now ({s} s)");
             std::thread::sleep(Duration::from_secs(s));
         }
@@ -187,7 +190,7 @@ mod bench {
         let (app0, tree0) = (own(pid), memory::tree(pid).unwrap().pss_kib);
         println!("cycles: after 5 cycles: the app {:.1} MiB, the tree {:.1} MiB", mib(app0), mib(tree0));
         for n in (25..=200).step_by(25) {
-            (0..25).for_each(|_| cycle());
+            (0..25).for_each(|_| history_cycle(pid));
             std::thread::sleep(SETTLE);
             let (a, t) = (own(pid), memory::tree(pid).unwrap().pss_kib);
             println!(
@@ -199,7 +202,7 @@ mod bench {
                 mib(t) - mib(tree0)
             );
         }
-        if let Some(s) = std::env::var("KOLOKOL_BENCH_ATTACH_S").ok().and_then(|s| s.parse().ok()) {
+        if let Some(s) = attach {
             println!("cycles: done; quitting in {s} s");
             std::thread::sleep(Duration::from_secs(s));
         }
@@ -216,10 +219,7 @@ mod bench {
     fn growth(widget: bool) {
         const CALLS: usize = 20_000;
         const MINUTES: u64 = 10;
-        let tmp = tempfile::tempdir().unwrap();
-        let data = tmp.path().join("data");
-        std::fs::create_dir(&data).unwrap();
-        std::fs::write(data.join("settings.json"), r#"{"language":"en"}"#).unwrap();
+        let (tmp, data) = data_folder();
         let folder = tmp.path().join("page");
         std::fs::create_dir(&folder).unwrap();
         let page = folder.join("calls.html");
