@@ -55,6 +55,8 @@ pub fn run() {
         std::process::exit(cli::run(command, &data_dir));
     }
     tracing::info!(data_dir = %data_dir.display(), "starting");
+    // First, while this is the only thread: it may set an environment variable.
+    super::webkit::choose_painting();
 
     let settings = settings::SettingsStore::load(&data_dir);
     let minimized = args.minimized || settings.get().start_minimized;

@@ -15,6 +15,47 @@
 
 use tauri::WebviewWindow;
 
+/// WebKit's painting where there is no GPU, before any web process starts.
+///
+/// WebKitGTK paints page tiles with Skia on the GPU by default. Without a
+/// GPU render node (a VM, a remote desktop session, Xvfb) Mesa emulates that
+/// GPU on the CPU (llvmpipe), which costs more than Skia painting with the
+/// CPU directly: the first popups of a burst took 55-110 ms frames here; with
+/// `WEBKIT_SKIA_ENABLE_CPU_RENDERING` none went over 33 ms (`cargo bench
+/// --bench center -- burst`). Compositing stays on GL either way. A machine
+/// with a GPU keeps WebKit's default; a value the user set is left alone.
+pub fn choose_painting() {
+    #[cfg(target_os = "linux")]
+    {
+        const VAR: &str = "WEBKIT_SKIA_ENABLE_CPU_RENDERING";
+        if std::env::var_os(VAR).is_some() {
+            return;
+        }
+        let forced_software = std::env::var("LIBGL_ALWAYS_SOFTWARE").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
+        if cpu_painting(forced_software, gpu_render_node()) {
+            tracing::info!("no GPU render node: web pages are painted by the CPU (Skia), not by software GL");
+            // Called first thing in `run`, before any other thread exists.
+            std::env::set_var(VAR, "1");
+        }
+    }
+}
+
+/// Whether pages should be painted by the CPU rather than by a (software) GPU.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+fn cpu_painting(forced_software_gl: bool, render_node: bool) -> bool {
+    forced_software_gl || !render_node
+}
+
+/// A DRM render node this user may open (/dev/dri/renderD*): Mesa then has
+/// a GPU driver rather than llvmpipe.
+#[cfg(target_os = "linux")]
+fn gpu_render_node() -> bool {
+    let Ok(dir) = std::fs::read_dir("/dev/dri") else { return false };
+    dir.flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("renderD"))
+        .any(|e| std::fs::OpenOptions::new().read(true).write(true).open(e.path()).is_ok())
+}
+
 /// Every window Kolokol makes: lets WebKit free its view when it closes.
 ///
 /// wry 0.57 connects its IPC handler to the view's user content manager with
@@ -92,4 +133,16 @@ pub fn own_window(w: &WebviewWindow) {
     }
     #[cfg(not(target_os = "linux"))]
     let _ = w;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cpu_painting;
+
+    #[test]
+    fn the_cpu_paints_only_without_a_usable_gpu() {
+        assert!(cpu_painting(false, false), "no render node: llvmpipe would emulate the GPU");
+        assert!(cpu_painting(true, true), "LIBGL_ALWAYS_SOFTWARE forces llvmpipe even with a GPU");
+        assert!(!cpu_painting(false, true), "a GPU keeps WebKit's default");
+    }
 }
