@@ -196,19 +196,21 @@ pub fn tray_menu(pid: u32) -> (String, String) {
     found
 }
 
-/// Clicks the tray item whose label starts with `label`, as a panel does.
-pub fn click_tray(pid: u32, label: &str) {
+/// Clicks the tray item whose label starts with `label`, as a panel does;
+/// returns when the click was sent (after the menu was read).
+pub fn click_tray(pid: u32, label: &str) -> std::time::SystemTime {
     let (name, layout) = tray_menu(pid);
     let item = layout
         .split("(ia{sv}av) ")
         .find(|chunk| chunk.contains(&format!("\"label\" s \"{label}")))
         .unwrap_or_else(|| panic!("no tray item {label:?} in {layout}"));
     let id = item.split_whitespace().next().unwrap();
-    let out = Command::new("busctl")
-        .args(["--user", "call", "--", &name, &format!("{}/Menu", super::TRAY_PATH), "com.canonical.dbusmenu", "Event", "isvu", id, "clicked", "s", "", "0"])
-        .output()
-        .unwrap();
+    let mut event = Command::new("busctl");
+    event.args(["--user", "call", "--", &name, &format!("{}/Menu", super::TRAY_PATH), "com.canonical.dbusmenu", "Event", "isvu", id, "clicked", "s", "", "0"]);
+    let sent = std::time::SystemTime::now();
+    let out = event.output().unwrap();
     assert!(out.status.success(), "tray click: {}", String::from_utf8_lossy(&out.stderr));
+    sent
 }
 
 
