@@ -12,10 +12,7 @@ mod support;
 use support::summary;
 
 use std::process::Command;
-use std::time::{Duration, Instant};
-
-use kolokol_lib::core::api::{self, Method};
-use kolokol_lib::channels::history::History;
+use std::time::Duration;
 
 fn status(dir: &std::path::Path) -> serde_json::Value {
     let out = Command::new(support::APP_BIN).arg("--data-dir").arg(dir).args(["status", "--json"]).output().unwrap();
@@ -136,81 +133,92 @@ return { sent, done, ok: results.filter((r) => r.status === "fulfilled").length,
     app.stop().await;
 }
 
-fn fill(dir: &std::path::Path, rows: usize) -> f64 {
-    let h = History::open(&kolokol_lib::channels::history::path_in(dir)).unwrap();
-    let t0 = Instant::now();
-    // One row every 5 s up to now: within the default retention (180 days),
-    // so the app's writer does not spend the benchmark pruning them.
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64 - rows as i64 * 5_000;
-    for chunk in 0..rows / 1000 {
-        let batch: Vec<_> = (0..1000)
-            .map(|i| {
-                let n = chunk * 1000 + i;
-                let (m, json) = if n % 2 == 0 {
-                    (Method::AddCall, format!(r#"{{"text":"Звонок от +7 999 {n:07}","from":"Абонент {n}","to":"Оператор {}","duration":{},"element":{{"id":{n},"type":"contact"}}}}"#, n % 40, n % 600))
-                } else {
-                    (Method::AddError, format!(r#"{{"header":"Ошибка","text":"Не удалось создать задачу {n}: контакт не найден","link":"/contacts/list/?term={n}"}}"#))
-                };
-                api::normalize(m, &json, api::Context { account: None, now_ms: now + n as i64 * 5_000, id: format!("fill-{n}") }).unwrap()
-            })
-            .collect();
-        h.insert_batch(&batch).unwrap();
-    }
-    t0.elapsed().as_secs_f64()
-}
+/// The history window over 1,000,000 rows; Linux only: the window is opened
+/// from the tray's D-Bus menu.
+#[cfg(target_os = "linux")]
+mod million {
+    use super::{status, summary, support};
+    use std::time::{Duration, Instant};
 
-fn dir_size(dir: &std::path::Path) -> u64 {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with("history.sqlite3"))
-        .map(|e| e.metadata().unwrap().len())
-        .sum()
-}
+    use kolokol_lib::channels::history::History;
+    use kolokol_lib::core::api::{self, Method};
 
-async fn million_rows_window() {
-    let app = support::App::start(&[]).await;
-    let pid = status(app.data_dir.path())["pid"].as_u64().unwrap();
-    // Kept (and removed at the end) rather than dropped with that app.
-    let data = app.stop_keeping_data().await;
-    let dir = data.path().to_owned();
-    // Wait for that instance to be gone before filling its store.
-    while std::path::Path::new(&format!("/proc/{pid}")).exists() {
-        std::thread::sleep(Duration::from_millis(50));
+    fn fill(dir: &std::path::Path, rows: usize) -> f64 {
+        let h = History::open(&kolokol_lib::channels::history::path_in(dir)).unwrap();
+        let t0 = Instant::now();
+        // One row every 5 s up to now: within the default retention (180 days),
+        // so the app's writer does not spend the benchmark pruning them.
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64 - rows as i64 * 5_000;
+        for chunk in 0..rows / 1000 {
+            let batch: Vec<_> = (0..1000)
+                .map(|i| {
+                    let n = chunk * 1000 + i;
+                    let (m, json) = if n % 2 == 0 {
+                        (Method::AddCall, format!(r#"{{"text":"Звонок от +7 999 {n:07}","from":"Абонент {n}","to":"Оператор {}","duration":{},"element":{{"id":{n},"type":"contact"}}}}"#, n % 40, n % 600))
+                    } else {
+                        (Method::AddError, format!(r#"{{"header":"Ошибка","text":"Не удалось создать задачу {n}: контакт не найден","link":"/contacts/list/?term={n}"}}"#))
+                    };
+                    api::normalize(m, &json, api::Context { account: None, now_ms: now + n as i64 * 5_000, id: format!("fill-{n}") }).unwrap()
+                })
+                .collect();
+            h.insert_batch(&batch).unwrap();
+        }
+        t0.elapsed().as_secs_f64()
     }
-    let secs = fill(&dir, 1_000_000);
-    println!("history filled with 1,000,000 rows in {secs:.1} s; files {:.1} MiB", dir_size(&dir) as f64 / 1048576.0);
-    // Open the app on it; the window is opened the way a person does, from the tray.
-    let mut opens = Vec::new();
-    for _ in 0..5 {
-        let app = support::App::start(&["--data-dir", dir.to_str().unwrap()]).await;
-        let workspace = app.client.window().await.unwrap();
-        let pid = status(&dir)["pid"].as_u64().unwrap();
-        // Sent as a panel does, on the tray's own bus name (found before the clock starts).
-        let clicked = support::desktop::click_tray(pid as u32, "History");
-        let handle = loop {
-            if let Some(h) = app.client.windows().await.unwrap().into_iter().find(|h| *h != workspace) {
-                break h;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        };
-        app.client.switch_to_window(handle).await.unwrap();
-        app.wait_for("window.__paintedAtEpochMs > 0").await;
-        // Both ends on the epoch clock, so WebDriver's polling is not counted.
-        let page = app
-            .client
-            .execute("return [performance.timeOrigin, window.__firstPaintMs, window.__paintedAtEpochMs]", vec![])
-            .await
-            .unwrap();
-        let f = |i: usize| page[i].as_f64().unwrap();
-        let clicked = clicked.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64() * 1e3;
-        opens.push((f(2) - clicked, f(0) - clicked, f(1)));
-        app.stop().await;
+
+    fn dir_size(dir: &std::path::Path) -> u64 {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("history.sqlite3"))
+            .map(|e| e.metadata().unwrap().len())
+            .sum()
     }
-    summary("tray click → history rows painted (wall)", opens.iter().map(|o| o.0).collect());
-    summary("  tray click → the page's navigation began", opens.iter().map(|o| o.1).collect());
-    summary("  navigation began → first rows in the DOM", opens.iter().map(|o| o.2).collect());
-    summary("  first rows in the DOM → that frame painted", opens.iter().map(|o| o.0 - o.1 - o.2).collect());
+
+    pub async fn million_rows_window() {
+        let app = support::App::start(&[]).await;
+        let pid = status(app.data_dir.path())["pid"].as_u64().unwrap();
+        // Kept (and removed at the end) rather than dropped with that app.
+        let data = app.stop_keeping_data().await;
+        let dir = data.path().to_owned();
+        // Wait for that instance to be gone before filling its store.
+        while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let secs = fill(&dir, 1_000_000);
+        println!("history filled with 1,000,000 rows in {secs:.1} s; files {:.1} MiB", dir_size(&dir) as f64 / 1048576.0);
+        // Open the app on it; the window is opened the way a person does, from the tray.
+        let mut opens = Vec::new();
+        for _ in 0..5 {
+            let app = support::App::start(&["--data-dir", dir.to_str().unwrap()]).await;
+            let workspace = app.client.window().await.unwrap();
+            let pid = status(&dir)["pid"].as_u64().unwrap();
+            // Sent as a panel does, on the tray's own bus name (found before the clock starts).
+            let clicked = support::desktop::click_tray(pid as u32, "History");
+            let handle = loop {
+                if let Some(h) = app.client.windows().await.unwrap().into_iter().find(|h| *h != workspace) {
+                    break h;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            };
+            app.client.switch_to_window(handle).await.unwrap();
+            app.wait_for("window.__paintedAtEpochMs > 0").await;
+            // Both ends on the epoch clock, so WebDriver's polling is not counted.
+            let page = app
+                .client
+                .execute("return [performance.timeOrigin, window.__firstPaintMs, window.__paintedAtEpochMs]", vec![])
+                .await
+                .unwrap();
+            let f = |i: usize| page[i].as_f64().unwrap();
+            let clicked = clicked.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64() * 1e3;
+            opens.push((f(2) - clicked, f(0) - clicked, f(1)));
+            app.stop().await;
+        }
+        summary("tray click → history rows painted (wall)", opens.iter().map(|o| o.0).collect());
+        summary("  tray click → the page's navigation began", opens.iter().map(|o| o.1).collect());
+        summary("  navigation began → first rows in the DOM", opens.iter().map(|o| o.2).collect());
+        summary("  first rows in the DOM → that frame painted", opens.iter().map(|o| o.0 - o.1 - o.2).collect());
+    }
 }
 
 #[tokio::main]
@@ -230,6 +238,9 @@ async fn main() {
         burst(2000).await;
     }
     if run("million") {
-        million_rows_window().await;
+        #[cfg(target_os = "linux")]
+        million::million_rows_window().await;
+        #[cfg(not(target_os = "linux"))]
+        println!("million: Linux only (the window is opened from the tray's D-Bus menu)");
     }
 }
