@@ -236,7 +236,7 @@ fn main() {
     let t = Instant::now();
     h.maintain().unwrap();
     println!(
-        "store size at {total} rows (db + WAL after checkpoint)  {:.1} MiB  (checkpoint {:.0} ms)",
+        "store size at {total} rows (db + WAL after checkpoint)  {:.1} MiB  (index merge + checkpoint {:.0} ms)",
         store_bytes(&path) as f64 / 1048576.0,
         ms(t.elapsed())
     );

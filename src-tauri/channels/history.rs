@@ -39,6 +39,12 @@ const PRUNE_STEP: Duration = Duration::from_millis(3);
 const PRUNE_BATCH: usize = if cfg!(test) { 7 } else { 2_000 };
 /// Pages one incremental-vacuum step hands back (4 KiB each).
 const VACUUM_STEP_PAGES: i64 = if cfg!(test) { 8 } else { 64 };
+/// Search-index pages one idle merge step writes (about 4 KiB each); see
+/// `merge_step`. One: where the merged segments hold many deleted rows'
+/// entries, a step reads many pages for each it writes. Measured at a
+/// million rows (tests/bench_history.rs): one page took up to 6 ms while
+/// pruning (four pages up to 13 ms), up to 30 ms during the bulk fill.
+const MERGE_STEP_PAGES: i64 = 1;
 /// How often the age limit is looked at again (rows age while nobody writes).
 const RETENTION_RECHECK: Duration = Duration::from_secs(3600);
 /// Largest stored body inflated on read (a payload is at most 64 KiB as JSON).
@@ -141,6 +147,8 @@ pub struct Stats {
 pub struct Maintained {
     pub pruned: usize,
     pub vacuumed_pages: usize,
+    /// Search-index merge steps that found work.
+    pub merge_steps: usize,
 }
 
 /// A stored notification as the history window shows it.
@@ -362,7 +370,11 @@ impl History {
                 }
             }
         };
-        let done = Maintained { pruned: steps(|| Op::PruneStep)?, vacuumed_pages: steps(|| Op::VacuumStep)? };
+        let done = Maintained {
+            pruned: steps(|| Op::PruneStep)?,
+            vacuumed_pages: steps(|| Op::VacuumStep)?,
+            merge_steps: steps(|| Op::MergeStep)?,
+        };
         self.changed(Op::Checkpoint)?;
         Ok(done)
     }
@@ -854,6 +866,8 @@ enum Op {
     PruneStep,
     /// One incremental-vacuum step; replies how many pages it handed back.
     VacuumStep,
+    /// One search-index merge step; replies 1 if it found work.
+    MergeStep,
     Checkpoint,
     /// Runs SQL on the writer connection (fault injection in tests).
     #[cfg(test)]
@@ -882,6 +896,10 @@ struct Writer {
     pruned_to: i64,
     /// Pruning or vacuuming is not finished: done in steps while idle.
     pending: bool,
+    /// Idle work wrote to the WAL since the writer last checkpointed.
+    unfolded: bool,
+    /// The search index may have segments to merge (rows were written).
+    merging: bool,
     next_check: std::time::Instant,
 }
 
@@ -891,19 +909,18 @@ fn run_writer(conn: Connection, rx: Receiver<Request>, commits: Arc<AtomicU64>) 
         retention: Retention::FOREVER,
         pruned_to: 0,
         pending: false,
+        unfolded: false,
+        merging: true,
         next_check: std::time::Instant::now() + RETENTION_RECHECK,
     };
     loop {
-        // Idle with maintenance pending: one small step, then look for
-        // requests again, so a write waits for one step at most.
-        let first = if w.pending {
+        // Idle with work pending: one small step, then look for requests
+        // again, so a write waits for one step at most.
+        let first = if w.unfolded || w.merging || w.pending {
             match rx.try_recv() {
                 Ok(r) => r,
                 Err(mpsc::TryRecvError::Empty) => {
-                    w.pending = maintenance_step(&mut w).unwrap_or_else(|e| {
-                        tracing::warn!("history maintenance: {e}");
-                        false
-                    });
+                    idle_step(&mut w);
                     continue;
                 }
                 Err(mpsc::TryRecvError::Disconnected) => break,
@@ -930,6 +947,7 @@ fn run_writer(conn: Connection, rx: Receiver<Request>, commits: Arc<AtomicU64>) 
             }
         }
         let results = commit_group(&mut w, &group, &commits);
+        w.merging |= group.iter().any(|r| matches!(r.op, Op::Insert(_)));
         for (req, res) in group.into_iter().zip(results) {
             let _ = req.reply.send(res);
         }
@@ -938,12 +956,46 @@ fn run_writer(conn: Connection, rx: Receiver<Request>, commits: Arc<AtomicU64>) 
     let _ = w.conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)");
 }
 
-/// One idle step: prune, else hand space back. True while there is more.
-fn maintenance_step(w: &mut Writer) -> Result<bool, String> {
-    if prune_step(w)?.more {
-        return Ok(true);
+/// One unit of idle work: fold the previous unit's pages into the database,
+/// else merge the search index (it keeps searches fast while rows arrive),
+/// else prune, else hand space back.
+///
+/// The writer checkpoints its own idle work, one unit's pages at a time:
+/// units run back to back, so the checkpointer thread never finds the WAL
+/// fully folded at the start of one, the WAL then never restarts and passes
+/// the automatic checkpoint's size, and every later commit (an agent's call
+/// among them) copies and fsyncs whatever the last units wrote.
+fn idle_step(w: &mut Writer) {
+    if std::mem::take(&mut w.unfolded) {
+        if let Err(e) = w.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!("history: checkpoint after idle work failed: {e}");
+        }
+    } else if w.merging {
+        match merge_step(&w.conn) {
+            Ok(s) => (w.merging, w.unfolded) = (s.more, s.done > 0),
+            Err(e) => {
+                tracing::warn!("history: {e}");
+                w.merging = false;
+            }
+        }
+    } else {
+        match maintenance_step(w) {
+            Ok(s) => (w.pending, w.unfolded) = (s.more, s.done > 0 || s.more),
+            Err(e) => {
+                tracing::warn!("history maintenance: {e}");
+                w.pending = false;
+            }
+        }
     }
-    Ok(vacuum_step(&w.conn)?.more)
+}
+
+/// One maintenance step: prune, else hand space back.
+fn maintenance_step(w: &mut Writer) -> Result<Step, String> {
+    let pruned = prune_step(w)?;
+    if pruned.more {
+        return Ok(pruned);
+    }
+    vacuum_step(&w.conn)
 }
 
 /// Deletes a small batch of rows the retention no longer keeps, in its own
@@ -1020,6 +1072,30 @@ fn prune_step(w: &mut Writer) -> Result<Step, String> {
     Ok(Step { done: deleted, more: deleted > 0 || w.pruned_to != before })
 }
 
+/// Merges search-index segments for about MERGE_STEP_PAGES pages, where a
+/// level holds enough of them (FTS5's `usermerge`, 4). The index's automatic
+/// merge is off (schema v6): it ran inside the commit of whichever write
+/// crossed its threshold, and at a million rows that write waited 10-15 ms.
+/// A level that still fills up during a long burst is merged at once
+/// (`crisismerge`, 16), as before. Not fsynced: a merge lost to a power cut
+/// is only done again.
+fn merge_step(c: &Connection) -> Result<Step, String> {
+    let run = || -> rusqlite::Result<Step> {
+        let before = c.total_changes();
+        c.pragma_update(None, "synchronous", "NORMAL")?;
+        let done = c.execute(
+            "INSERT INTO notifications_fts (notifications_fts, rank) VALUES ('merge', ?1)",
+            [MERGE_STEP_PAGES],
+        );
+        c.pragma_update(None, "synchronous", "FULL")?;
+        done?;
+        // FTS5 documents it: two or more changes mean the command merged something.
+        let worked = c.total_changes() - before >= 2;
+        Ok(Step { done: worked as usize, more: worked })
+    };
+    run().map_err(|e| format!("merging the search index failed: {e}"))
+}
+
 /// What one maintenance step did, and whether another may do more.
 struct Step {
     done: usize,
@@ -1050,7 +1126,7 @@ fn vacuum_step(c: &Connection) -> Result<Step, String> {
 /// own, outside the group's transaction.
 fn commit_group(w: &mut Writer, group: &[Request], commits: &AtomicU64) -> Vec<Result<Reply, String>> {
     let fail_all = |msg: String| group.iter().map(|_| Err(msg.clone())).collect::<Vec<_>>();
-    if group.iter().any(|r| matches!(r.op, Op::PruneStep | Op::VacuumStep | Op::Checkpoint | Op::Retention(_))) {
+    if group.iter().any(|r| matches!(r.op, Op::PruneStep | Op::VacuumStep | Op::MergeStep | Op::Checkpoint | Op::Retention(_))) {
         // Rare (settings, tests, the bench): each request alone, in order.
         return group
             .iter()
@@ -1063,6 +1139,7 @@ fn commit_group(w: &mut Writer, group: &[Request], commits: &AtomicU64) -> Vec<R
                 }
                 Op::PruneStep => prune_step(w).map(|s| Reply::Step(s.done, s.more)),
                 Op::VacuumStep => vacuum_step(&w.conn).map(|s| Reply::Step(s.done, s.more)),
+                Op::MergeStep => merge_step(&w.conn).map(|s| Reply::Step(s.done, s.more)),
                 Op::Checkpoint => w
                     .conn
                     .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -1140,7 +1217,7 @@ fn apply(c: &Connection, op: &Op, now: i64) -> rusqlite::Result<Reply> {
         }
         #[cfg(test)]
         Op::Exec(sql) => c.execute_batch(sql).map(|_| Reply::Changed(0)),
-        Op::Retention(_) | Op::PruneStep | Op::VacuumStep | Op::Checkpoint => Ok(Reply::Changed(0)),
+        Op::Retention(_) | Op::PruneStep | Op::VacuumStep | Op::MergeStep | Op::Checkpoint => Ok(Reply::Changed(0)),
     }
 }
 
@@ -1230,7 +1307,7 @@ type Migration = fn(&Transaction<'_>) -> rusqlite::Result<()>;
 
 /// The schema's history, in order; `PRAGMA user_version` is how many have run.
 /// Append only: never edit a step that has shipped.
-const MIGRATIONS: &[Migration] = &[v1_table, v2_search, v3_counts, v4_source, v5_compact];
+const MIGRATIONS: &[Migration] = &[v1_table, v2_search, v3_counts, v4_source, v5_compact, v6_merge_when_idle];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
@@ -1501,6 +1578,13 @@ fn v5_compact(tx: &Transaction<'_>) -> rusqlite::Result<()> {
             [high],
         )?;
     }
+    Ok(())
+}
+
+/// The search index no longer merges inside commits: the writer merges it
+/// between requests instead (`merge_step`).
+fn v6_merge_when_idle(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute("INSERT INTO notifications_fts (notifications_fts, rank) VALUES ('automerge', 0)", [])?;
     Ok(())
 }
 
@@ -1843,6 +1927,7 @@ mod tests {
         let c = Connection::open(&path).unwrap();
         assert_eq!(c.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0)).unwrap(), SCHEMA_VERSION as i64);
         assert_eq!(c.pragma_query_value(None, "auto_vacuum", |r| r.get::<_, i64>(0)).unwrap(), 2);
+        assert_eq!(automerge(&c), 0, "v6: the index merges between writes, not in them");
         let p = h.list(&Query::default()).unwrap();
         assert_eq!((p.total, p.unread, p.rows.len()), (3, 2, 3));
         let want = fresh.list(&Query::default()).unwrap();
@@ -1964,6 +2049,43 @@ mod tests {
         let p = h.list(&Query { limit: 100, ..q(None, Filter::Unread) }).unwrap();
         assert_eq!((p.total, p.unread, p.rows.len() as u64), (n, n, n));
         assert!(p.rows.iter().all(|r| !r.read));
+    }
+
+    fn automerge(c: &Connection) -> i64 {
+        c.query_row("SELECT v FROM notifications_fts_config WHERE k = 'automerge'", [], |r| r.get(0)).unwrap()
+    }
+
+    /// Search-index segments: FTS5 keys a segment's pages by its id shifted
+    /// past page number, height and flag bits (rowids below that are the
+    /// index's own records).
+    fn segments(path: &Path) -> i64 {
+        Connection::open(path)
+            .unwrap()
+            .query_row("SELECT count(DISTINCT id >> 37) FROM notifications_fts_data WHERE id >= 1 << 37", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// Each single insert writes a segment; no commit merges them (automerge
+    /// is off), the writer does between requests, and search still finds
+    /// every row.
+    #[test]
+    fn the_search_index_is_merged_between_writes() {
+        let (_d, path) = temp();
+        let h = History::open(&path).unwrap();
+        assert_eq!(automerge(&Connection::open(&path).unwrap()), 0);
+        for i in 0..40 {
+            h.insert(&msg(&format!("слово{i} common"))).unwrap();
+        }
+        h.maintain().unwrap();
+        // Unmerged, 40 segments would be 8 at level 0 and 2 at level 1 (each 16
+        // merged in a write); merged in fours, at most 3 wait at each level.
+        let n = segments(&path);
+        assert!((1..=6).contains(&n), "{n} segments after 40 single inserts");
+        assert_eq!(h.maintain().unwrap().merge_steps, 0, "nothing left to merge");
+        assert_eq!(h.list(&q(Some("common"), Filter::All)).unwrap().total, 40);
+        assert_eq!(search_ids(&h, "слово17").len(), 1);
+        drop(h);
+        integrity(&path);
     }
 
     /// Rows older than the limit go (with their search entries), newer and
