@@ -370,11 +370,10 @@ impl History {
                 }
             }
         };
-        let done = Maintained {
-            pruned: steps(|| Op::PruneStep)?,
-            vacuumed_pages: steps(|| Op::VacuumStep)?,
-            merge_steps: steps(|| Op::MergeStep)?,
-        };
+        // Merging and pruning free pages; the vacuum, last, hands them all back.
+        let merge_steps = steps(|| Op::MergeStep)?;
+        let pruned = steps(|| Op::PruneStep)?;
+        let done = Maintained { pruned, vacuumed_pages: steps(|| Op::VacuumStep)?, merge_steps };
         self.changed(Op::Checkpoint)?;
         Ok(done)
     }
