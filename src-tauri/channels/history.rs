@@ -970,7 +970,7 @@ fn idle_step(w: &mut Writer) {
             tracing::warn!("history: checkpoint after idle work failed: {e}");
         }
     } else if w.merging {
-        match merge_step(&w.conn) {
+        match merge_step(&mut w.conn) {
             Ok(s) => (w.merging, w.unfolded) = (s.more, s.done > 0),
             Err(e) => {
                 tracing::warn!("history: {e}");
@@ -994,7 +994,7 @@ fn maintenance_step(w: &mut Writer) -> Result<Step, String> {
     if pruned.more {
         return Ok(pruned);
     }
-    vacuum_step(&w.conn)
+    vacuum_step(&mut w.conn)
 }
 
 /// Deletes a small batch of rows the retention no longer keeps, in its own
@@ -1008,8 +1008,12 @@ fn prune_step(w: &mut Writer) -> Result<Step, String> {
     }
     let started = std::time::Instant::now();
     let now = now_ms();
-    let run = |w: &mut Writer| -> rusqlite::Result<usize> {
-        let tx = w.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // The cursor moves even when nothing is deleted: a step that only
+    // skipped rows kept by a rewrite is progress too.
+    let before = w.pruned_to;
+    let pruned_to = &mut w.pruned_to;
+    let run = |conn: &mut Connection| -> rusqlite::Result<usize> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut deleted = 0;
         {
             let mut del = tx.prepare_cached("DELETE FROM notifications WHERE seq = ?1")?;
@@ -1036,7 +1040,7 @@ fn prune_step(w: &mut Writer) -> Result<Step, String> {
                     "SELECT seq, created_ms, updated_ms FROM notifications WHERE seq > ?1 ORDER BY seq LIMIT ?2",
                 )?;
                 let batch: Vec<(i64, i64, i64)> = st
-                    .query_map(params![w.pruned_to, (PRUNE_BATCH - deleted) as i64], |r| {
+                    .query_map(params![*pruned_to, (PRUNE_BATCH - deleted) as i64], |r| {
                         Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                     })?
                     .collect::<Result<_, _>>()?;
@@ -1047,7 +1051,7 @@ fn prune_step(w: &mut Writer) -> Result<Step, String> {
                     if updated < cutoff {
                         deleted += del.execute([seq])?;
                     }
-                    w.pruned_to = seq;
+                    *pruned_to = seq;
                     if started.elapsed() >= PRUNE_STEP {
                         break;
                     }
@@ -1057,17 +1061,7 @@ fn prune_step(w: &mut Writer) -> Result<Step, String> {
         tx.commit()?;
         Ok(deleted)
     };
-    // The cursor moves even when nothing is deleted: a step that only
-    // skipped rows kept by a rewrite is progress too.
-    let before = w.pruned_to;
-    let deleted = w
-        .conn
-        .pragma_update(None, "synchronous", "NORMAL")
-        .and_then(|_| {
-            let deleted = run(w);
-            w.conn.pragma_update(None, "synchronous", "FULL").and(deleted)
-        })
-        .map_err(|e| format!("pruning failed: {e}"))?;
+    let deleted = unsynced(&mut w.conn, run).map_err(|e| format!("pruning failed: {e}"))?;
     Ok(Step { done: deleted, more: deleted > 0 || w.pruned_to != before })
 }
 
@@ -1078,21 +1072,23 @@ fn prune_step(w: &mut Writer) -> Result<Step, String> {
 /// A level that still fills up during a long burst is merged at once
 /// (`crisismerge`, 16), as before. Not fsynced: a merge lost to a power cut
 /// is only done again.
-fn merge_step(c: &Connection) -> Result<Step, String> {
-    let run = || -> rusqlite::Result<Step> {
-        let before = c.total_changes();
-        c.pragma_update(None, "synchronous", "NORMAL")?;
-        let done = c.execute(
-            "INSERT INTO notifications_fts (notifications_fts, rank) VALUES ('merge', ?1)",
-            [MERGE_STEP_PAGES],
-        );
-        c.pragma_update(None, "synchronous", "FULL")?;
-        done?;
-        // FTS5 documents it: two or more changes mean the command merged something.
-        let worked = c.total_changes() - before >= 2;
-        Ok(Step { done: worked as usize, more: worked })
-    };
-    run().map_err(|e| format!("merging the search index failed: {e}"))
+fn merge_step(c: &mut Connection) -> Result<Step, String> {
+    let before = c.total_changes();
+    unsynced(c, |c| c.execute("INSERT INTO notifications_fts (notifications_fts, rank) VALUES ('merge', ?1)", [MERGE_STEP_PAGES]))
+        .map_err(|e| format!("merging the search index failed: {e}"))?;
+    // FTS5 documents it: two or more changes mean the command merged something.
+    let worked = c.total_changes() - before >= 2;
+    Ok(Step { done: worked as usize, more: worked })
+}
+
+/// Runs idle work whose commits are not fsynced (synchronous=NORMAL), then
+/// puts back the FULL that every acknowledged write relies on, whatever the
+/// work returned: losing such work to a power cut only means doing it again,
+/// and the next write's commit syncs it anyway.
+fn unsynced<T>(c: &mut Connection, work: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    c.pragma_update(None, "synchronous", "NORMAL")?;
+    let done = work(c);
+    c.pragma_update(None, "synchronous", "FULL").and(done)
 }
 
 /// What one maintenance step did, and whether another may do more.
@@ -1103,20 +1099,15 @@ struct Step {
 
 /// Hands up to VACUUM_STEP_PAGES free pages back to the file system
 /// (auto_vacuum=INCREMENTAL); the file shrinks at the next checkpoint.
-fn vacuum_step(c: &Connection) -> Result<Step, String> {
-    let run = || -> rusqlite::Result<Step> {
-        let free: i64 = c.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
-        if free == 0 {
-            return Ok(Step { done: 0, more: false });
-        }
-        let n = free.min(VACUUM_STEP_PAGES);
-        c.pragma_update(None, "synchronous", "NORMAL")?;
-        let done = c.execute_batch(&format!("PRAGMA incremental_vacuum({n})"));
-        c.pragma_update(None, "synchronous", "FULL")?;
-        done?;
-        Ok(Step { done: n as usize, more: true })
-    };
-    run().map_err(|e| format!("incremental vacuum failed: {e}"))
+fn vacuum_step(c: &mut Connection) -> Result<Step, String> {
+    let failed = |e: rusqlite::Error| format!("incremental vacuum failed: {e}");
+    let free: i64 = c.query_row("PRAGMA freelist_count", [], |r| r.get(0)).map_err(failed)?;
+    if free == 0 {
+        return Ok(Step { done: 0, more: false });
+    }
+    let n = free.min(VACUUM_STEP_PAGES);
+    unsynced(c, |c| c.execute_batch(&format!("PRAGMA incremental_vacuum({n})"))).map_err(failed)?;
+    Ok(Step { done: n as usize, more: true })
 }
 
 /// Runs every request of the group in one transaction, each in its own
@@ -1137,8 +1128,8 @@ fn commit_group(w: &mut Writer, group: &[Request], commits: &AtomicU64) -> Vec<R
                     Ok(Reply::Changed(0))
                 }
                 Op::PruneStep => prune_step(w).map(|s| Reply::Step(s.done, s.more)),
-                Op::VacuumStep => vacuum_step(&w.conn).map(|s| Reply::Step(s.done, s.more)),
-                Op::MergeStep => merge_step(&w.conn).map(|s| Reply::Step(s.done, s.more)),
+                Op::VacuumStep => vacuum_step(&mut w.conn).map(|s| Reply::Step(s.done, s.more)),
+                Op::MergeStep => merge_step(&mut w.conn).map(|s| Reply::Step(s.done, s.more)),
                 Op::Checkpoint => w
                     .conn
                     .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
