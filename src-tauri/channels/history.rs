@@ -198,6 +198,7 @@ struct Inner {
     tx: Option<Sender<Request>>,
     writer: Option<JoinHandle<()>>,
     commits: Arc<AtomicU64>,
+    waits: Arc<Mutex<IdleWaits>>,
     retention: Mutex<Retention>,
     checkpointer: Option<(Sender<()>, JoinHandle<()>)>,
 }
@@ -269,9 +270,11 @@ impl History {
         let commits = Arc::new(AtomicU64::new(0));
         let (tx, rx) = mpsc::channel();
         let counter = commits.clone();
+        let waits = Arc::new(Mutex::new(IdleWaits::default()));
+        let writer_waits = waits.clone();
         let writer = std::thread::Builder::new()
             .name("kolokol-history-writer".into())
-            .spawn(move || run_writer(conn, rx, counter))
+            .spawn(move || run_writer(conn, rx, counter, writer_waits))
             .map_err(|e| format!("history: cannot start the writer thread: {e}"))?;
         let reader = HistoryReader { pool: Arc::new(ReadPool::new(path)) };
         let (stop, stopped) = mpsc::channel();
@@ -286,6 +289,7 @@ impl History {
                 tx: Some(tx),
                 writer: Some(writer),
                 commits,
+                waits,
                 retention: Mutex::new(Retention::FOREVER),
                 checkpointer: Some((stop, checkpointer)),
             }),
@@ -410,6 +414,11 @@ impl History {
         self.inner.commits.load(Ordering::Relaxed)
     }
 
+    /// How long writes waited for idle work since the last call; resets it.
+    pub fn take_idle_waits(&self) -> IdleWaits {
+        std::mem::take(&mut *self.inner.waits.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
     pub fn reader(&self) -> &HistoryReader {
         &self.inner.reader
     }
@@ -424,7 +433,7 @@ impl History {
     fn write(&self, op: Op) -> Result<Reply, String> {
         let (reply, answer) = mpsc::sync_channel(1);
         let tx = self.inner.tx.as_ref().ok_or("history: the writer is closed")?;
-        tx.send(Request { op, reply }).map_err(|_| "history: the writer thread has stopped".to_owned())?;
+        tx.send(Request { op, reply, sent: std::time::Instant::now() }).map_err(|_| "history: the writer thread has stopped".to_owned())?;
         answer.recv().map_err(|_| "history: the writer thread stopped before answering".to_owned())?
     }
 }
@@ -883,6 +892,46 @@ enum Reply {
 struct Request {
     op: Op,
     reply: SyncSender<Result<Reply, String>>,
+    /// When the caller sent it: how long it waited for idle work is told apart.
+    sent: std::time::Instant,
+}
+
+/// Idle work a write can wait for: one unit at most (see `run_writer`).
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Idle {
+    /// Pruning or handing space back, or the checkpoint of their pages.
+    Retention = 0,
+    /// Merging the search index, or the checkpoint of its pages.
+    Merge = 1,
+}
+
+/// How long writes were held up by the writer's idle work, since the last
+/// `History::take_idle_waits`: the part of a write's time that retention and
+/// index merging add. A write is held up by the unit under way when it was
+/// sent, and, when its commit also syncs pages that idle work wrote without
+/// syncing, by that whole commit (an overstatement: it includes the write's
+/// own work).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct IdleWaits {
+    /// The longest hold-up by retention work (pruning, handing space back).
+    pub retention_max: Duration,
+    /// The longest hold-up by index merging.
+    pub merge_max: Duration,
+    /// Writes held up at all, and those held up more than 10 ms by either.
+    pub waited: u64,
+    pub over_10ms: u64,
+}
+
+impl IdleWaits {
+    fn record(&mut self, retention: Duration, merge: Duration) {
+        if retention.is_zero() && merge.is_zero() {
+            return;
+        }
+        self.retention_max = self.retention_max.max(retention);
+        self.merge_max = self.merge_max.max(merge);
+        self.waited += 1;
+        self.over_10ms += u64::from(retention.max(merge) > Duration::from_millis(10));
+    }
 }
 
 /// The writer's own state besides its connection: retention and where
@@ -900,9 +949,14 @@ struct Writer {
     /// The search index may have segments to merge (rows were written).
     merging: bool,
     next_check: std::time::Instant,
+    /// The last unit of idle work: when it ran, what it was for.
+    last_idle: Option<(std::time::Instant, std::time::Instant, Idle)>,
+    /// Whose pages the next fold checkpoints.
+    unfolded_by: Idle,
+    waits: Arc<Mutex<IdleWaits>>,
 }
 
-fn run_writer(conn: Connection, rx: Receiver<Request>, commits: Arc<AtomicU64>) {
+fn run_writer(conn: Connection, rx: Receiver<Request>, commits: Arc<AtomicU64>, waits: Arc<Mutex<IdleWaits>>) {
     let mut w = Writer {
         conn,
         retention: Retention::FOREVER,
@@ -911,6 +965,9 @@ fn run_writer(conn: Connection, rx: Receiver<Request>, commits: Arc<AtomicU64>) 
         unfolded: false,
         merging: true,
         next_check: std::time::Instant::now() + RETENTION_RECHECK,
+        last_idle: None,
+        unfolded_by: Idle::Merge,
+        waits,
     };
     loop {
         // Idle with work pending: one small step, then look for requests
@@ -945,7 +1002,25 @@ fn run_writer(conn: Connection, rx: Receiver<Request>, commits: Arc<AtomicU64>) 
                 Err(_) => break,
             }
         }
+        // What idle work added: the rest of the unit under way when a request
+        // was sent, and this commit if it also syncs idle work's pages.
+        let carried = w.unfolded.then_some(w.unfolded_by);
+        let committing = std::time::Instant::now();
         let results = commit_group(&mut w, &group, &commits);
+        let commit = committing.elapsed();
+        {
+            let mut waits = w.waits.lock().unwrap_or_else(|e| e.into_inner());
+            for r in &group {
+                let mut by = [Duration::ZERO; 2];
+                if let Some((began, ended, kind)) = w.last_idle.filter(|(_, ended, _)| r.sent < *ended) {
+                    by[kind as usize] += ended - r.sent.max(began);
+                }
+                if let Some(kind) = carried {
+                    by[kind as usize] += commit;
+                }
+                waits.record(by[Idle::Retention as usize], by[Idle::Merge as usize]);
+            }
+        }
         w.merging |= group.iter().any(|r| matches!(r.op, Op::Insert(_)));
         for (req, res) in group.into_iter().zip(results) {
             let _ = req.reply.send(res);
@@ -965,10 +1040,12 @@ fn run_writer(conn: Connection, rx: Receiver<Request>, commits: Arc<AtomicU64>) 
 /// the automatic checkpoint's size, and every later commit (an agent's call
 /// among them) copies and fsyncs whatever the last units wrote.
 fn idle_step(w: &mut Writer) {
-    if std::mem::take(&mut w.unfolded) {
+    let began = std::time::Instant::now();
+    let kind = if std::mem::take(&mut w.unfolded) {
         if let Err(e) = w.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
             tracing::warn!("history: checkpoint after idle work failed: {e}");
         }
+        w.unfolded_by
     } else if w.merging {
         match merge_step(&mut w.conn) {
             Ok(s) => (w.merging, w.unfolded) = (s.more, s.done > 0),
@@ -977,6 +1054,7 @@ fn idle_step(w: &mut Writer) {
                 w.merging = false;
             }
         }
+        Idle::Merge
     } else {
         match maintenance_step(w) {
             Ok(s) => (w.pending, w.unfolded) = (s.more, s.done > 0 || s.more),
@@ -985,7 +1063,12 @@ fn idle_step(w: &mut Writer) {
                 w.pending = false;
             }
         }
+        Idle::Retention
+    };
+    if w.unfolded {
+        w.unfolded_by = kind;
     }
+    w.last_idle = Some((began, std::time::Instant::now(), kind));
 }
 
 /// One maintenance step: prune, else hand space back.
@@ -2080,6 +2163,49 @@ mod tests {
 
     /// Rows older than the limit go (with their search entries), newer and
     /// rewritten ones stay, counts follow, and the file shrinks.
+    #[test]
+    fn waits_for_idle_work_are_told_apart_by_kind() {
+        let mut w = IdleWaits::default();
+        let ms = Duration::from_millis;
+        w.record(ms(0), ms(3));
+        w.record(ms(12), ms(0));
+        w.record(ms(4), ms(1));
+        w.record(ms(0), ms(0));
+        assert_eq!(
+            w,
+            IdleWaits { retention_max: Duration::from_millis(12), merge_max: Duration::from_millis(3), waited: 3, over_10ms: 1 }
+        );
+    }
+
+    #[test]
+    fn writes_during_pruning_count_their_wait_for_it() {
+        let (_d, path) = temp();
+        let h = History::open(&path).unwrap();
+        let filler = "слово ".repeat(100);
+        let batch: Vec<_> = (0..3000).map(|i| msg(&format!("row{i} {filler}"))).collect();
+        let last = h.insert_batch(&batch).unwrap().last().unwrap().seq;
+        let old = now_ms() - 200 * 86_400_000;
+        h.write(Op::Exec(format!("UPDATE notifications SET created_ms = {old}, updated_ms = {old} WHERE seq <= {last}")))
+            .map(|_| ())
+            .unwrap();
+        h.maintain().unwrap();
+        h.take_idle_waits();
+        h.set_retention(Retention { keep_days: 180, keep_rows: 0 }).unwrap();
+        // Writes keep arriving while the writer prunes between them.
+        let t = std::time::Instant::now();
+        let mut i = 0;
+        while h.stats().unwrap().rows > i {
+            assert!(t.elapsed() < Duration::from_secs(30), "idle pruning did not happen");
+            h.insert(&msg(&format!("new{i}"))).unwrap();
+            i += 1;
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let waits = h.take_idle_waits();
+        assert!(waits.waited > 0 && waits.retention_max > Duration::ZERO, "no write waited for pruning: {waits:?}");
+        assert!(waits.retention_max < Duration::from_secs(2), "{waits:?}");
+        assert_eq!(h.take_idle_waits().waited, 0, "taking the figures resets them");
+    }
+
     #[test]
     fn retention_prunes_old_rows_and_the_file_shrinks() {
         let (_d, path) = temp();
