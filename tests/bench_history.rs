@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kolokol_lib::core::api::{normalize, Context, Method, Notification};
-use kolokol_lib::channels::history::{store_bytes, Filter, History, Query, Retention};
+use kolokol_lib::channels::history::{store_bytes, Filter, History, IdleWaits, Query, Retention};
 
 /// 1,000,000; KOLOKOL_BENCH_ROWS sets another size for a quick trial.
 fn fill_to() -> usize {
@@ -353,6 +353,7 @@ fn main() {
     // The same load without pruning first, as long as pruning and handing
     // space back take here: what a write waits for anyway (fsync, idle index
     // merges) next to what pruning adds.
+    h.take_idle_waits();
     let mut base = Vec::new();
     for i in 0..3000 {
         let n = make(&mut rng, 3_000_000 + i);
@@ -364,6 +365,7 @@ fn main() {
             h.stats().unwrap();
         }
     }
+    let base_waits = h.take_idle_waits();
     let before_rows = h.stats().unwrap().rows;
     let before_bytes = store_bytes(&path);
     let t = Instant::now();
@@ -392,8 +394,11 @@ fn main() {
         }
     }
     let all_done = t.elapsed();
+    let during_waits = h.take_idle_waits();
     summary("insert -> committed, no pruning (1 per 2 ms)", base);
+    waits("  of which held up by idle work", base_waits);
     summary("insert -> committed, while pruning 100,000", during);
+    waits("  of which held up by idle work", during_waits);
     h.maintain().unwrap();
     println!(
         "retention: 100,000 rows pruned in {:.1} s, space handed back after {:.1} s; {} inserts meanwhile; store {:.1} -> {:.1} MiB (db + WAL after checkpoint)",
@@ -407,4 +412,17 @@ fn main() {
     drop(h);
     println!("file size at close                            {:.1} MiB (db + wal + shm)", file_size(&path) as f64 / 1048576.0);
     println!("bench wall time                               {:.0} s", started.elapsed().as_secs_f64());
+}
+
+/// The part of the inserts' time that the writer's idle work added
+/// (`IdleWaits`): retention (pruning, handing space back, the checkpoint of
+/// their pages) apart from index merging. The rest is the insert's own commit.
+fn waits(label: &str, w: IdleWaits) {
+    println!(
+        "{label:<44} {} writes held up; longest by retention {:.1} ms, by index merging {:.1} ms; {} over 10 ms",
+        w.waited,
+        w.retention_max.as_secs_f64() * 1e3,
+        w.merge_max.as_secs_f64() * 1e3,
+        w.over_10ms
+    );
 }
