@@ -10,9 +10,10 @@
 //!   GL (`choose_painting`): no long frames in a burst of popups, and the
 //!   workspace 25 MiB smaller here.
 //!
-//! Measured and dropped: the same for the workspace's start page (about 75 MiB
-//! less, but its popups' animations, drawn by the CPU, fell seconds behind on a
-//! busy machine: tests/e2e.rs's seed test timed out under load); the
+//! Measured and dropped: the same for the workspace (about 50 MiB less where
+//! there is no GPU, re-measured 2026-12-01 with CPU painting), because without
+//! compositing a WebDriver screenshot stalls the page, idle machine or not:
+//! tests/e2e.rs's seed test then never sees its button's popup; the
 //! "document viewer" cache model, WebGL and the page cache off, `malloc_trim`
 //! after a window closes (no difference beyond the noise).
 
