@@ -414,7 +414,7 @@ impl History {
         self.inner.commits.load(Ordering::Relaxed)
     }
 
-    /// How long writes waited for idle work since the last call; resets it.
+    /// How long idle work held writes up since the last call; resets it.
     pub fn take_idle_waits(&self) -> IdleWaits {
         std::mem::take(&mut *self.inner.waits.lock().unwrap_or_else(|e| e.into_inner()))
     }
@@ -892,7 +892,7 @@ enum Reply {
 struct Request {
     op: Op,
     reply: SyncSender<Result<Reply, String>>,
-    /// When the caller sent it: how long it waited for idle work is told apart.
+    /// When the caller sent it, to tell how long idle work held it up.
     sent: std::time::Instant,
 }
 
@@ -2178,7 +2178,7 @@ mod tests {
     }
 
     #[test]
-    fn writes_during_pruning_count_their_wait_for_it() {
+    fn writes_during_pruning_count_their_hold_up() {
         let (_d, path) = temp();
         let h = History::open(&path).unwrap();
         let filler = "слово ".repeat(100);
