@@ -944,15 +944,13 @@ struct Writer {
     pruned_to: i64,
     /// Pruning or vacuuming is not finished: done in steps while idle.
     pending: bool,
-    /// Idle work wrote to the WAL since the writer last checkpointed.
-    unfolded: bool,
+    /// Idle work (of this kind) wrote to the WAL since the writer last checkpointed.
+    unfolded: Option<Idle>,
     /// The search index may have segments to merge (rows were written).
     merging: bool,
     next_check: std::time::Instant,
     /// The last unit of idle work: when it ran, what it was for.
     last_idle: Option<(std::time::Instant, std::time::Instant, Idle)>,
-    /// Whose pages the next fold checkpoints.
-    unfolded_by: Idle,
     waits: Arc<Mutex<IdleWaits>>,
 }
 
@@ -962,17 +960,16 @@ fn run_writer(conn: Connection, rx: Receiver<Request>, commits: Arc<AtomicU64>, 
         retention: Retention::FOREVER,
         pruned_to: 0,
         pending: false,
-        unfolded: false,
+        unfolded: None,
         merging: true,
         next_check: std::time::Instant::now() + RETENTION_RECHECK,
         last_idle: None,
-        unfolded_by: Idle::Merge,
         waits,
     };
     loop {
         // Idle with work pending: one small step, then look for requests
         // again, so a write waits for one step at most.
-        let first = if w.unfolded || w.merging || w.pending {
+        let first = if w.unfolded.is_some() || w.merging || w.pending {
             match rx.try_recv() {
                 Ok(r) => r,
                 Err(mpsc::TryRecvError::Empty) => {
@@ -1004,7 +1001,7 @@ fn run_writer(conn: Connection, rx: Receiver<Request>, commits: Arc<AtomicU64>, 
         }
         // What idle work added: the rest of the unit under way when a request
         // was sent, and this commit if it also syncs idle work's pages.
-        let carried = w.unfolded.then_some(w.unfolded_by);
+        let carried = w.unfolded;
         let committing = std::time::Instant::now();
         let results = commit_group(&mut w, &group, &commits);
         let commit = committing.elapsed();
@@ -1041,14 +1038,14 @@ fn run_writer(conn: Connection, rx: Receiver<Request>, commits: Arc<AtomicU64>, 
 /// among them) copies and fsyncs whatever the last units wrote.
 fn idle_step(w: &mut Writer) {
     let began = std::time::Instant::now();
-    let kind = if std::mem::take(&mut w.unfolded) {
+    let kind = if let Some(kind) = w.unfolded.take() {
         if let Err(e) = w.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
             tracing::warn!("history: checkpoint after idle work failed: {e}");
         }
-        w.unfolded_by
+        kind
     } else if w.merging {
         match merge_step(&mut w.conn) {
-            Ok(s) => (w.merging, w.unfolded) = (s.more, s.done > 0),
+            Ok(s) => (w.merging, w.unfolded) = (s.more, (s.done > 0).then_some(Idle::Merge)),
             Err(e) => {
                 tracing::warn!("history: {e}");
                 w.merging = false;
@@ -1057,7 +1054,7 @@ fn idle_step(w: &mut Writer) {
         Idle::Merge
     } else {
         match maintenance_step(w) {
-            Ok(s) => (w.pending, w.unfolded) = (s.more, s.done > 0 || s.more),
+            Ok(s) => (w.pending, w.unfolded) = (s.more, (s.done > 0 || s.more).then_some(Idle::Retention)),
             Err(e) => {
                 tracing::warn!("history maintenance: {e}");
                 w.pending = false;
@@ -1065,9 +1062,6 @@ fn idle_step(w: &mut Writer) {
         }
         Idle::Retention
     };
-    if w.unfolded {
-        w.unfolded_by = kind;
-    }
     w.last_idle = Some((began, std::time::Instant::now(), kind));
 }
 
