@@ -101,6 +101,24 @@ impl Drop for Conn {
     }
 }
 
+/// GTK 3 probes the X display's GL visuals once, loading the GL driver (under
+/// Xvfb, Mesa's llvmpipe with libLLVM), and keeps the answer in the root
+/// window's `GDK_VISUALS` property: the GTK apps started after it read that
+/// and load no GL driver. Whether the display holds that answer now.
+pub fn gl_visuals_cached() -> bool {
+    let c = Conn::open();
+    c.property(unsafe { (c.x.XDefaultRootWindow)(c.d) }, "GDK_VISUALS").is_some_and(|(_, v, _)| !v.is_empty())
+}
+
+/// Forgets that answer, so that the next GTK app is the display's first.
+pub fn forget_gl_visuals() {
+    let c = Conn::open();
+    unsafe {
+        (c.x.XDeleteProperty)(c.d, (c.x.XDefaultRootWindow)(c.d), c.atom("GDK_VISUALS"));
+        (c.x.XSync)(c.d, 0);
+    }
+}
+
 /// The top-level windows of process `pid` (those with a title).
 pub fn windows(pid: u32) -> Vec<XWindow> {
     let c = Conn::open();
