@@ -15,7 +15,13 @@
 //! compositing a WebDriver screenshot stalls the page, idle machine or not:
 //! tests/e2e.rs's seed test then never sees its button's popup; the
 //! "document viewer" cache model, WebGL and the page cache off, `malloc_trim`
-//! after a window closes (no difference beyond the noise).
+//! after a window closes, memory-pressure settings for the network process
+//! (a 16 MB limit left it at 20 MiB PSS, 11 MiB private), no accessibility
+//! bridge, Skia painting without worker threads (no difference beyond the
+//! noise). Not an option: `WEBKIT_DISABLE_DMABUF_RENDERER`. Since WebKitGTK
+//! 2.44 it leaves WebKit no buffer transport at all (WebKit/WebKit#20869
+//! removed the X11 renderer it fell back to), so compositing goes off and it
+//! is the dropped path above.
 
 use tauri::WebviewWindow;
 
