@@ -138,21 +138,61 @@ pub fn login_entry(data_dir: &Path, is_default: bool) -> (String, Vec<String>) {
     let mut args = vec!["--minimized".to_string()];
     if !is_default {
         args.push("--data-dir".into());
-        args.push(login_arg(&data_dir.display().to_string(), cfg!(windows)));
+        args.push(login_word(&data_dir.display().to_string(), Quoting::HERE));
     }
     (instance_name(data_dir, is_default), args)
 }
 
-/// One argument of a login entry's command line. Windows keeps the entry as
-/// one string (`exe args…` joined by spaces), so a folder with spaces is
-/// quoted there; elsewhere the entry's arguments are kept apart.
-fn login_arg(arg: &str, windows: bool) -> String {
-    if windows && (arg.contains(' ') || arg.contains('\t')) {
-        // A trailing backslash would escape the closing quote: double it.
-        let tail = arg.len() - arg.trim_end_matches('\\').len();
-        format!("\"{arg}{}\"", "\\".repeat(tail))
+/// How a login entry keeps its command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quoting {
+    /// A Windows `Run` value: one string, `exe args…` joined by spaces.
+    Windows,
+    /// An XDG autostart file's `Exec` key: one string, quoted as the Desktop
+    /// Entry spec says, inside a desktop-file string value.
+    DesktopEntry,
+    /// A macOS launch agent: each argument is an element of its own.
+    Apart,
+}
+
+impl Quoting {
+    pub const HERE: Quoting = if cfg!(windows) {
+        Quoting::Windows
+    } else if cfg!(target_os = "macos") {
+        Quoting::Apart
     } else {
-        arg.to_string()
+        Quoting::DesktopEntry
+    };
+}
+
+/// One word (the program or an argument) of a login entry's command line,
+/// quoted so that a folder with spaces or odd characters stays one word.
+pub fn login_word(arg: &str, quoting: Quoting) -> String {
+    match quoting {
+        Quoting::Windows if arg.contains([' ', '\t']) => {
+            // A trailing backslash would escape the closing quote: double it.
+            let tail = arg.len() - arg.trim_end_matches('\\').len();
+            format!("\"{arg}{}\"", "\\".repeat(tail))
+        }
+        Quoting::DesktopEntry => {
+            // `%` starts a field code even inside quotes.
+            let arg = arg.replace('%', "%%");
+            const RESERVED: &[char] = &[' ', '\t', '\n', '\r', '"', '\'', '\\', '>', '<', '~', '|', '&', ';', '$', '*', '?', '#', '(', ')', '`'];
+            if !arg.contains(RESERVED) {
+                return arg;
+            }
+            let mut quoted = String::from("\"");
+            for c in arg.chars() {
+                if matches!(c, '"' | '`' | '$' | '\\') {
+                    quoted.push('\\');
+                }
+                quoted.push(c);
+            }
+            quoted.push('"');
+            // The key's value is a desktop-file string, whose own escapes come on top.
+            quoted.replace('\\', "\\\\").replace('\n', "\\n").replace('\t', "\\t").replace('\r', "\\r")
+        }
+        _ => arg.to_string(),
     }
 }
 
@@ -221,10 +261,23 @@ mod tests {
 
     #[test]
     fn a_windows_login_entry_quotes_a_folder_with_spaces() {
-        assert_eq!(login_arg(r"C:\Users\Анна\Kolokol", true), r"C:\Users\Анна\Kolokol");
-        assert_eq!(login_arg(r"C:\Users\Анна Петрова\data", true), r#""C:\Users\Анна Петрова\data""#);
-        assert_eq!(login_arg(r"C:\a b\", true), r#""C:\a b\\""#);
-        assert_eq!(login_arg("/home/a b/data", false), "/home/a b/data");
+        let w = |a| login_word(a, Quoting::Windows);
+        assert_eq!(w(r"C:\Users\Анна\Kolokol"), r"C:\Users\Анна\Kolokol");
+        assert_eq!(w(r"C:\Users\Анна Петрова\data"), r#""C:\Users\Анна Петрова\data""#);
+        assert_eq!(w(r"C:\a b\"), r#""C:\a b\\""#);
+        assert_eq!(login_word("/Users/a b/data", Quoting::Apart), "/Users/a b/data");
+    }
+
+    #[test]
+    fn an_xdg_login_entry_quotes_as_the_desktop_entry_spec_says() {
+        let x = |a| login_word(a, Quoting::DesktopEntry);
+        assert_eq!(x("/home/anna/.local/share/ru.kolokol.desktop"), "/home/anna/.local/share/ru.kolokol.desktop");
+        assert_eq!(x("/home/Анна Петрова/data"), r#""/home/Анна Петрова/data""#);
+        assert_eq!(x("/srv/100%"), "/srv/100%%");
+        // Inside the quotes `"`, `` ` ``, `$` and `\` take a backslash; the
+        // file's string escapes then double every backslash.
+        assert_eq!(x(r#"/a "b" $HOME\c"#), r#""/a \\"b\\" \\$HOME\\\\c""#);
+        assert_eq!(x("/a\nb"), r#""/a\nb""#);
     }
 
     #[test]
