@@ -20,6 +20,7 @@
 pub mod channels;
 pub mod core;
 pub mod ingress;
+pub mod launch;
 mod shell;
 pub mod workbench;
 

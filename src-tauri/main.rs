@@ -1,6 +1,10 @@
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+//! `kolokol`: `send` and `status` run here, without WebKit; the app and the
+//! other commands are handed over to `kolokol-ui` (see `launch`).
+
 fn main() {
-    kolokol_lib::run();
+    let start = kolokol_lib::launch::command_line();
+    kolokol_lib::launch::hand_over(&start);
 }

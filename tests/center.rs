@@ -552,6 +552,9 @@ async fn start_at_login_from_the_tray() {
     let entry = wait_until("an autostart entry", || entries().into_iter().next());
     let text = std::fs::read_to_string(&entry).unwrap();
     assert!(text.contains("--minimized") && text.contains("--data-dir"), "{text}");
+    // The `kolokol` command, not the window app it hands over to.
+    let command = dunce::canonicalize(support::APP_BIN).unwrap();
+    assert!(text.contains(&format!("Exec={} ", command.display())), "{text}");
     assert!(text.contains(app.data_dir.path().to_str().unwrap()), "{text}");
     wait_until("the tray's check mark", || (status(&app)["channels"]["tray"]["start_at_login"] == json!(true)).then_some(()));
     click_tray_item(&name, "Start at login");

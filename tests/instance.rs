@@ -37,3 +37,33 @@ fn bad_arguments_are_refused_with_usage() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not allowed") && err.contains("usage: kolokol"), "{err}");
 }
+
+/// `kolokol` runs the commands itself and links no WebKit, so a PBX's
+/// `kolokol send` does not load it; starting the app hands over to
+/// `kolokol-ui` beside it, which links WebKit and answers with its own refusal.
+#[test]
+fn the_command_links_no_webkit_and_hands_the_app_over() {
+    let needs = |bin: &str| {
+        let out = Command::new("ldd").arg(bin).output().expect("ldd (libc-bin)");
+        assert!(out.status.success(), "ldd {bin}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let command = needs(support::APP_BIN);
+    assert!(!command.contains("libwebkit2gtk") && !command.contains("libgtk-3"), "kolokol links:\n{command}");
+    assert!(needs(env!("CARGO_BIN_EXE_kolokol-ui")).contains("libwebkit2gtk"), "kolokol-ui links WebKit");
+
+    // A folder that is not there is refused by the app, which resolves
+    // targets after logging its start: so the hand-over happened.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(support::APP_BIN)
+        .args(["--data-dir", tmp.path().to_str().unwrap(), "open", "./no-such-widget-folder"])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("starting") && err.contains("kolokol: open:") && err.contains("no-such-widget-folder"), "{err}");
+    // Refused before anything was written: no history, no settings.
+    let written: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(written.is_empty(), "{written:?}");
+}

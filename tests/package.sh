@@ -2,7 +2,8 @@
 # Linux package proof (run by ./dev.sh test inside its Xvfb + D-Bus session):
 # build the .deb and .rpm, check the .deb with lintian, install it, launch the
 # installed /usr/bin/kolokol, have it answer `kolokol send`, uninstall, and check
-# that nothing of ours is left behind (user data excepted).
+# that nothing of ours is left behind (user data excepted); the command
+# installed beside the app links no WebKit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
@@ -26,7 +27,7 @@ deb=$(ls -t "$target"/release/bundle/deb/*.deb | head -1)
 rpm=$(ls -t "$target"/release/bundle/rpm/*.rpm | head -1)
 size() { stat -c %s "$1"; }
 mib() { awk -v b="$1" 'BEGIN { printf "%.2f MiB", b / 1048576 }'; }
-echo "package: binary $(mib "$(size "$target/release/kolokol")"), .deb $(mib "$(size "$deb")"), .rpm $(mib "$(size "$rpm")"), installed $(dpkg-deb -f "$deb" Installed-Size) KiB"
+echo "package: kolokol $(mib "$(size "$target/release/kolokol")"), kolokol-ui $(mib "$(size "$target/release/kolokol-ui")"), .deb $(mib "$(size "$deb")"), .rpm $(mib "$(size "$rpm")"), installed $(dpkg-deb -f "$deb" Installed-Size) KiB"
 [ "$(size "$deb")" -le $((8 * 1048576)) ] && ok ".deb is at most 8 MiB" || bad ".deb is over 8 MiB"
 
 # lintian: errors fail; the warnings we keep are explained in the README.
@@ -37,6 +38,12 @@ else
 fi
 
 "${sudo[@]}" dpkg -i "$deb" >/dev/null && ok "dpkg -i" || bad "dpkg -i"
+# The command a PBX runs for every call loads no WebKit; the app it hands over to does.
+if [ -x /usr/bin/kolokol-ui ] && ! ldd /usr/bin/kolokol | grep -q webkit && ldd /usr/bin/kolokol-ui | grep -q libwebkit2gtk; then
+  ok "/usr/bin/kolokol links no WebKit; /usr/bin/kolokol-ui beside it does"
+else
+  bad "the installed binaries: $(ls /usr/bin/kolokol*)"; ldd /usr/bin/kolokol
+fi
 data=$(mktemp -d)
 /usr/bin/kolokol --data-dir "$data" --minimized >"$data/app.log" 2>&1 &
 app=$!

@@ -2,7 +2,8 @@
 # Windows proof (run by ./dev.sh test after the Linux tests): Kolokol
 # cross-built for x86_64-pc-windows-gnu with mingw-w64, clippy with warnings as
 # errors for that target, the library's unit tests run as a Windows program
-# under wine, and the Windows kolokol.exe's command line under wine. No display
+# under wine, and the Windows kolokol.exe's command line (and its hand-over
+# to kolokol-ui.exe) under wine. No display
 # is needed; inside ./dev.sh's Xvfb session the Linux build also writes a
 # history that the Windows build then reads.
 set -euo pipefail
@@ -95,6 +96,12 @@ empty="$work/empty"
 mkdir -p "$empty"
 if run 3 "status, nothing running" --data-dir "$(winpath "$empty")" status --json && grep -q '"running":false' "$work/out"; then
   ok "kolokol.exe status with no instance: exit 3 (named pipe not there)"
+fi
+# Starting the app: kolokol.exe runs kolokol-ui.exe beside it and returns its
+# exit code; the app logs its start, then refuses the folder that is not there.
+if run 2 "open a missing folder" --data-dir "$(winpath "$empty")" open 'Z:\no-such-widget-folder' \
+  && grep -q "starting" "$work/out" && grep -q "kolokol: open:" "$work/out"; then
+  ok "kolokol.exe hands the app's start over to kolokol-ui.exe and returns its exit code"
 fi
 if run 1 "history of a folder without one" --data-dir "$(winpath "$empty")" history; then
   if grep -qF 'there is no history at Z:\' "$work/out" && ! grep -qF '\\?\' "$work/out"; then

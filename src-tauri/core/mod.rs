@@ -1,6 +1,7 @@
 //! The contract and the decisions: what a call may carry and where it goes.
 
 pub mod api;
+pub mod autostart;
 pub mod away;
 pub mod datadir;
 pub mod downloads;

@@ -149,7 +149,7 @@ pub fn printable(s: &str) -> String {
     out
 }
 
-/// `kolokol history|status|send`: no window, exit code returned.
+/// `kolokol history|status|send|pbx`: no window, exit code returned.
 pub fn run(command: Command, data_dir: &Path) -> i32 {
     match command {
         Command::History { json, search, unread, limit } => {
@@ -192,57 +192,74 @@ pub fn run(command: Command, data_dir: &Path) -> i32 {
             }
             0
         }
-        Command::Status { json } => match control::request(data_dir, &control::Request::Status) {
-            Ok(v) if json => {
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-                0
-            }
-            Ok(v) => {
-                println!(
-                    "running (pid {}), {} unread, do not disturb: {}, toasts: {}",
-                    v["pid"], v["unread"], v["do_not_disturb"], v["channels"]["toast"]
-                );
-                println!("{}", crate::core::memory::describe(&v["memory"]));
-                0
-            }
-            Err(e) => {
-                if json {
-                    println!("{}", json!({ "running": false, "reason": e }));
-                } else {
-                    eprintln!("kolokol: {e}");
-                }
-                3
-            }
-        },
+        Command::Status { json } => status(json, data_dir),
         Command::Pbx(p) => super::pbx::run(*p),
-        Command::Send { method, payload } => {
-            match control::request(data_dir, &control::Request::Send { method: method.clone(), payload }) {
-                Ok(v) if v.get("accepted").is_some() => {
-                    for w in v["accepted"]["warnings"].as_array().into_iter().flatten() {
-                        eprintln!("warning: {}: {}", w["field"].as_str().unwrap_or(""), w["message"].as_str().unwrap_or(""));
-                    }
-                    println!("{}", v["accepted"]);
-                    0
-                }
-                Ok(v) if v.get("refused").is_some() => {
-                    let r = &v["refused"];
-                    eprintln!(
-                        "kolokol: {method}() refused ({}): {}: {}",
-                        r["code"].as_str().unwrap_or(""),
-                        r["field"].as_str().unwrap_or(""),
-                        r["message"].as_str().unwrap_or("")
-                    );
-                    1
-                }
-                Ok(v) => {
-                    eprintln!("kolokol: {}", v["error"]);
-                    1
-                }
-                Err(e) => {
-                    eprintln!("kolokol: {e}");
-                    3
-                }
+        Command::Send { method, payload } => send(method, payload, data_dir),
+    }
+}
+
+/// The commands `kolokol` answers itself with no more than the control socket:
+/// `send` (a PBX's or a script's command for each call) and `status`. Any
+/// other command is given back, for the app's binary to run.
+pub fn run_light(command: Command, data_dir: &Path) -> Result<i32, Command> {
+    match command {
+        Command::Status { json } => Ok(status(json, data_dir)),
+        Command::Send { method, payload } => Ok(send(method, payload, data_dir)),
+        other => Err(other),
+    }
+}
+
+fn status(json: bool, data_dir: &Path) -> i32 {
+    match control::request(data_dir, &control::Request::Status) {
+        Ok(v) if json => {
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            0
+        }
+        Ok(v) => {
+            println!(
+                "running (pid {}), {} unread, do not disturb: {}, toasts: {}",
+                v["pid"], v["unread"], v["do_not_disturb"], v["channels"]["toast"]
+            );
+            println!("{}", crate::core::memory::describe(&v["memory"]));
+            0
+        }
+        Err(e) => {
+            if json {
+                println!("{}", json!({ "running": false, "reason": e }));
+            } else {
+                eprintln!("kolokol: {e}");
             }
+            3
+        }
+    }
+}
+
+fn send(method: String, payload: String, data_dir: &Path) -> i32 {
+    match control::request(data_dir, &control::Request::Send { method: method.clone(), payload }) {
+        Ok(v) if v.get("accepted").is_some() => {
+            for w in v["accepted"]["warnings"].as_array().into_iter().flatten() {
+                eprintln!("warning: {}: {}", w["field"].as_str().unwrap_or(""), w["message"].as_str().unwrap_or(""));
+            }
+            println!("{}", v["accepted"]);
+            0
+        }
+        Ok(v) if v.get("refused").is_some() => {
+            let r = &v["refused"];
+            eprintln!(
+                "kolokol: {method}() refused ({}): {}: {}",
+                r["code"].as_str().unwrap_or(""),
+                r["field"].as_str().unwrap_or(""),
+                r["message"].as_str().unwrap_or("")
+            );
+            1
+        }
+        Ok(v) => {
+            eprintln!("kolokol: {}", v["error"]);
+            1
+        }
+        Err(e) => {
+            eprintln!("kolokol: {e}");
+            3
         }
     }
 }

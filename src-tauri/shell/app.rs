@@ -1,4 +1,4 @@
-//! Starting the app: the command line, the Tauri builder with its plugins,
+//! Starting the app (`launch` has read the command line): the Tauri builder with its plugins,
 //! the tray and the control socket; the windows' life (made when shown,
 //! destroyed when closing them loses nothing, the app alive with none); and
 //! the small actions the tray, the commands and the plugin share.
@@ -6,7 +6,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
 use serde_json::json;
 use tauri::ipc::CapabilityBuilder;
@@ -16,45 +15,27 @@ use url::Url;
 use super::state::AppState;
 use super::{commands, plugin, tray, workbench};
 use crate::channels::{history, toast};
-use crate::core::{datadir, i18n, links, router, settings};
+use crate::core::{autostart, datadir, i18n, links, router, settings};
 use crate::ingress::{cli, control};
+use crate::launch;
 use crate::workbench::{calllog, target};
 
 pub const WORKSPACE: &str = "workspace";
 pub const HISTORY: &str = "history";
 
-pub fn run() {
-    let started = Instant::now();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KOLOKOL_LOG").unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-
-    let args = match cli::parse(std::env::args().skip(1)) {
-        Ok(a) if a.help => {
-            print!("{}", cli::USAGE);
-            return;
-        }
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("kolokol: {e}\n\n{}", cli::USAGE);
-            std::process::exit(2);
-        }
-    };
-    let data_dir = datadir::choose(args.data_dir.as_deref());
-    if let Err(e) = datadir::create_private(&data_dir) {
-        eprintln!("kolokol: cannot create the data directory {}: {e}", data_dir.display());
-        std::process::exit(1);
-    }
-    let data_dir = datadir::canonical(&data_dir);
-
-    if let Some(command) = args.command {
-        std::process::exit(cli::run(command, &data_dir));
-    }
+/// Runs the app for a launch `launch::app_command_line` let through.
+pub fn run(start: launch::Start) {
+    let launch::Start { args, data_dir, started } = start;
     tracing::info!(data_dir = %data_dir.display(), "starting");
+    // What to open: resolved against this folder now; a bad one is refused
+    // before anything starts or is written (the history, the settings).
+    let open = args.open.as_ref().map(|input| {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+        target::parse(input, &cwd).unwrap_or_else(|e| {
+            eprintln!("kolokol: open: {e}\n\n{}", cli::USAGE);
+            std::process::exit(2);
+        })
+    });
     // First, while this is the only thread: it may set an environment variable.
     super::webkit::choose_painting();
 
@@ -107,7 +88,11 @@ pub fn run() {
             }
         }
     });
+    let is_default = data_dir == datadir::default();
     let state = AppState {
+        login: launch::beside(launch::COMMAND)
+            .map_err(|e| format!("this program's folder: {e}"))
+            .and_then(|program| autostart::LoginItem::new(&data_dir, is_default, &program)),
         settings,
         router: router::Router::new(
             Some(Arc::new(history::StoreOrReason(history.clone()))),
@@ -130,23 +115,9 @@ pub fn run() {
         http: std::sync::OnceLock::new(),
         fleet: std::sync::OnceLock::new(),
     };
-    // What to open: resolved against this folder now; a bad one is refused before anything starts.
-    let open = match &args.open {
-        Some(input) => {
-            let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-            match target::parse(input, &cwd) {
-                Ok(spec) => Some(spec),
-                Err(e) => {
-                    eprintln!("kolokol: open: {e}\n\n{}", cli::USAGE);
-                    std::process::exit(2);
-                }
-            }
-        }
-        // The account is the workspace's home: an agent works in it all day.
-        None => state.settings.account().map(target::Spec::Url),
-    };
+    // The account is the workspace's home: an agent works in it all day.
+    let open = open.or_else(|| state.settings.account().map(target::Spec::Url));
 
-    let is_default = data_dir == datadir::default();
     #[allow(unused_mut)]
     let mut context = tauri::generate_context!();
     // Windows and macOS: the single-instance plugin keys on the identifier, so
@@ -175,12 +146,6 @@ pub fn run() {
         .register_asynchronous_uri_scheme_protocol(workbench::SCHEME, |ctx, request, responder| {
             let app = ctx.app_handle().clone();
             tauri::async_runtime::spawn_blocking(move || responder.respond(workbench::serve(&app, &request)));
-        })
-        // Start at login (off until the user ticks it in the tray): into the
-        // tray, with this data directory; one entry per data directory.
-        .plugin({
-            let (name, args) = datadir::login_entry(&data_dir, is_default);
-            tauri_plugin_autostart::Builder::new().args(args).app_name(name).build()
         })
         .plugin(plugin::init())
         .manage(state)
@@ -448,15 +413,11 @@ pub(crate) fn open_history_after(app: &AppHandle, after_seq: Option<i64>) {
 }
 
 pub(crate) fn autostart_enabled(app: &AppHandle) -> bool {
-    use tauri_plugin_autostart::ManagerExt;
-    app.autolaunch().is_enabled().unwrap_or(false)
+    app.state::<AppState>().login.as_ref().is_ok_and(|l| l.is_enabled())
 }
 
 pub(crate) fn toggle_autostart(app: &AppHandle) {
-    use tauri_plugin_autostart::ManagerExt;
-    let al = app.autolaunch();
-    let result = if al.is_enabled().unwrap_or(false) { al.disable() } else { al.enable() };
-    if let Err(e) = result {
+    if let Err(e) = app.state::<AppState>().login.as_ref().map_err(String::clone).and_then(|l| l.toggle()) {
         tracing::warn!("cannot change start at login: {e}");
     }
     tray::refresh(app);

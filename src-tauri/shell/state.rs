@@ -46,6 +46,9 @@ pub struct AppState {
     pub(super) http: std::sync::OnceLock<Result<std::net::SocketAddr, String>>,
     /// The fleet client, when configured.
     pub(super) fleet: std::sync::OnceLock<fleet_client::Fleet>,
+    /// Start at login (off until the user ticks it in the tray): into the
+    /// tray, with this data directory; or why it cannot be offered.
+    pub(super) login: Result<crate::core::autostart::LoginItem, String>,
 }
 
 impl AppState {
