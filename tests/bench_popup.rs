@@ -1,6 +1,8 @@
 //! Benchmarks, run with ./dev.sh bench (a real webview under Xvfb):
 //! - JS call → popup in the DOM, over 1,000 calls: median and p99;
-//! - cold start → tray ready and → workspace page loaded, over several launches.
+//! - cold start → tray ready and → workspace page loaded, over several launches;
+//! - `kolokol send` as a PBX's command runs it: one process per call, its wall
+//!   time and peak RSS, against an instance in the tray.
 
 mod support;
 
@@ -87,10 +89,36 @@ fn cold_start(runs: usize) {
     summary("cold start → workspace page loaded", page);
 }
 
+fn send_command(runs: usize) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let mut app = support::Proc::spawn(&dir, "app.log", &["--minimized"]);
+    app.wait_log("tray ready");
+    let mut wall = Vec::new();
+    for i in 0..runs {
+        let payload = format!(r#"{{"text":"Звонок {i}","from":"+7 999 000 00 00"}}"#);
+        let t0 = Instant::now();
+        let out = Command::new(support::APP_BIN).arg("--data-dir").arg(&dir).args(["send", "add_call", &payload]).output().unwrap();
+        wall.push(t0.elapsed().as_secs_f64() * 1e3);
+        assert!(out.status.success(), "kolokol send: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    summary("kolokol send → accepted, process start to exit", wall);
+    // The largest resident set of the sends (the app is not waited for yet, so not counted).
+    #[cfg(unix)]
+    {
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) } == 0 {
+            println!("kolokol send: peak RSS {:.1} MiB (the largest of {runs})", usage.ru_maxrss as f64 / 1024.0);
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() {
     support::require_environment();
     println!("kolokol benchmarks ({} build)", if cfg!(debug_assertions) { "debug" } else { "release" });
+    // First: the peak RSS it reads covers every child waited for so far.
+    send_command(30);
     cold_start(7);
     popup_latency().await;
 }
