@@ -65,6 +65,9 @@ fn read() -> Start {
         .and_then(|us| us.parse().ok())
         .and_then(|us| started.checked_sub(Duration::from_micros(us)))
         .unwrap_or(started);
+    // Read once, here, while this is the only thread: nothing the app starts
+    // (a browser, a second launch) inherits it.
+    std::env::remove_var(LAUNCHED_ENV);
     let args = match cli::parse(std::env::args().skip(1)) {
         Ok(a) if a.help => {
             print!("{}", cli::USAGE);
