@@ -176,10 +176,15 @@ impl App {
             .stderr(log)
             .spawn()
             .expect("start tauri-driver");
+        // Both ports: tauri-driver listens at once and forwards the session
+        // request to WebKitWebDriver, which it started just before; a request
+        // that arrives before that one listens is dropped (IncompleteMessage).
         let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "tauri-driver did not listen on {port}");
-            std::thread::sleep(Duration::from_millis(50));
+        for (who, p) in [("tauri-driver", port), ("WebKitWebDriver", native_port)] {
+            while TcpStream::connect(("127.0.0.1", p)).is_err() {
+                assert!(Instant::now() < deadline, "{who} did not listen on {p}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
         let mut args = vec!["--data-dir".to_string(), data_dir.path().display().to_string()];
         args.extend(extra_args.iter().map(|s| s.to_string()));
