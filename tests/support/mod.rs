@@ -68,7 +68,14 @@ pub fn summary(name: &str, mut v: Vec<f64>) {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    free_ports::<1>()[0]
+}
+
+/// `N` free ports, all different: each is held until all are chosen (one
+/// after another, the system may hand out a port it just took back).
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let held: Vec<TcpListener> = (0..N).map(|_| TcpListener::bind("127.0.0.1:0").unwrap()).collect();
+    std::array::from_fn(|i| held[i].local_addr().unwrap().port())
 }
 
 /// Serves tests/fixtures over http on 127.0.0.1 so pages load as remote origins.
@@ -163,9 +170,11 @@ impl App {
     /// As [`App::start_env`], in a data folder of the caller's (kept from an earlier run).
     pub async fn start_in(data_dir: tempfile::TempDir, extra_args: &[&str], env: &[(&str, &str)]) -> App {
         let (driver_bin, native) = require_environment();
-        let (port, native_port) = (free_port(), free_port());
+        // Two ports that differ: a CI run once got the same port for both, and
+        // tauri-driver forwarded the session request to itself.
+        let [port, native_port] = free_ports::<2>();
         let log = std::fs::File::create(data_dir.path().join("driver.log")).unwrap();
-        let driver = Command::new(driver_bin)
+        let mut driver = Command::new(driver_bin)
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .arg("--native-driver")
             .arg(native)
@@ -191,11 +200,15 @@ impl App {
         let mut caps = serde_json::Map::new();
         // No browserName: tauri-driver picks the native driver itself.
         caps.insert("tauri:options".into(), json!({ "application": APP_BIN, "args": args }));
-        let client = ClientBuilder::native()
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .expect("WebDriver session with the app");
+        let client = match ClientBuilder::native().capabilities(caps).connect(&format!("http://127.0.0.1:{port}")).await {
+            Ok(client) => client,
+            Err(e) => {
+                // No App owns the driver yet to stop it.
+                let _ = driver.kill();
+                let _ = driver.wait();
+                panic!("WebDriver session with the app: {e:?}");
+            }
+        };
         // Benchmarks run scripts of tens of seconds; the default is 30 s.
         client
             .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(Some(Duration::from_secs(300)), None, None))
