@@ -21,7 +21,9 @@ pub mod channels;
 pub mod core;
 pub mod ingress;
 pub mod launch;
+pub mod services;
 mod shell;
 pub mod workbench;
 
 pub use shell::run;
+pub use shell::tray_only::run as run_tray_only;

@@ -96,13 +96,22 @@ fn tray_only_runs_no_webview_and_history_comes_and_goes() {
     assert_eq!(st["unread"], 1);
     assert_eq!(st["channels"]["tray"]["history_item"], "History (1 unread)");
     assert_eq!(desktop::webkit_processes(pid), vec![], "a call needs no webview");
+    // The tray-only app is `kolokol` itself: WebKit is not even loaded.
+    let maps = || std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
+    assert!(!maps().contains("libwebkit2gtk"), "WebKit loaded in the tray-only app");
+    assert!(app.log().contains("starting into the tray (no window)"), "{}", app.log());
 
     // History from the tray: a window and its web process; closing it ends both.
+    // The first click hands the app over to `kolokol-ui` (exec: the same process).
     for round in 0..2 {
         click_tray(pid, "History");
         desktop::wait_shown(pid, HISTORY);
         wait_web_processes(&app, 1, "history shown");
         assert_eq!(windows_of(&data), json!(["history"]));
+        assert!(maps().contains("libwebkit2gtk"), "the window app");
+        let st = status(&data);
+        assert_eq!((st["pid"].as_u64(), &st["unread"]), (Some(u64::from(pid)), &json!(1)), "{st}");
+        assert_eq!(st["channels"]["tray"]["label"], "1", "the count survives the hand-over");
         desktop::close(pid, HISTORY);
         let left = wait_web_processes(&app, 0, "history closed");
         wait_until("the history window gone", || (windows_of(&data) == json!([])).then_some(()));
@@ -112,6 +121,12 @@ fn tray_only_runs_no_webview_and_history_comes_and_goes() {
         // Its view in the app's process is freed too (wry's IPC handler held it).
         let released = |log: String| log.matches("a closed window's view was released label=history").count();
         wait_until("the history view released", || (released(app.log()) == round + 1).then_some(()));
+        // Nothing left on screen or kept: back to the tray-only app, the same process.
+        let back = |log: String| log.matches("no window left: handing back to the tray-only app").count();
+        wait_until("the hand-back", || (back(app.log()) == round + 1).then_some(()));
+        wait_until("WebKit unloaded", || (!maps().contains("libwebkit2gtk")).then_some(()));
+        wait_until("no WebKit process", || desktop::webkit_processes(pid).is_empty().then_some(()));
+        assert_eq!(status(&data)["channels"]["tray"]["label"], "1", "{}", app.log());
     }
     // The app lives on in the tray and still takes calls.
     assert!(app.child.try_wait().unwrap().is_none(), "exited with no window:\n{}", app.log());

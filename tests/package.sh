@@ -51,6 +51,12 @@ for _ in $(seq 100); do
   /usr/bin/kolokol --data-dir "$data" status --json >/dev/null 2>&1 && break
   sleep 0.2
 done
+# Started into the tray, the installed app is `kolokol` itself: WebKit not loaded.
+if grep -q "starting into the tray" "$data/app.log" && ! grep -q libwebkit2gtk "/proc/$app/maps"; then
+  ok "the installed app in the tray runs without WebKit"
+else
+  bad "the installed app in the tray: $(grep -c libwebkit2gtk "/proc/$app/maps") WebKit mappings"; cat "$data/app.log"
+fi
 if /usr/bin/kolokol --data-dir "$data" send add_call '{"text":"Звонок из пакета","from":"+7 999 000 00 00"}'; then
   ok "the installed app answers kolokol send"
 else

@@ -3,3 +3,4 @@
 pub mod badge;
 pub mod history;
 pub mod toast;
+pub mod tray;

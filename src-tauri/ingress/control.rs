@@ -34,6 +34,17 @@ use serde_json::{json, Value};
 pub enum Request {
     Status,
     Send { method: String, payload: String },
+    /// A second launch of the app on this data folder: its arguments (the
+    /// program's name first) and its folder, for relative paths.
+    Launch { argv: Vec<String>, cwd: String },
+}
+
+/// The answer to `send`: what was accepted and where it went, or why not.
+pub fn send_answer(result: &Result<crate::core::router::Accepted, crate::core::api::Refusal>) -> Value {
+    match result {
+        Ok(a) => json!({ "accepted": { "id": a.id, "seq": a.seq, "channels": a.channels, "warnings": a.notification.warnings } }),
+        Err(r) => json!({ "refused": r }),
+    }
 }
 
 /// Largest request line read; a payload is at most 64 KiB as JSON, escaped once more.
@@ -60,6 +71,27 @@ type Handler = Arc<dyn Fn(Request) -> Value + Send + Sync>;
 pub struct Control {
     /// The socket path or the pipe name.
     pub endpoint: String,
+    gate: Gate,
+}
+
+/// Connections being answered, and whether new ones are still read.
+#[derive(Debug, Clone, Default)]
+struct Gate {
+    active: Arc<AtomicUsize>,
+    closed: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Control {
+    /// Stops reading new requests (their connections are closed unread, so
+    /// the command line asks again) and waits for those being answered.
+    /// Before this process hands the channel over to another (`resident`).
+    pub fn close(&self) {
+        self.gate.closed.store(true, Ordering::SeqCst);
+        let until = std::time::Instant::now() + REQUEST_DEADLINE + IO_TIMEOUT;
+        while self.gate.active.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
 }
 
 /// Serves requests, each connection on a thread of its own; `handle` answers
@@ -79,12 +111,16 @@ pub fn request(data_dir: &Path, req: &Request) -> Result<Value, String> {
 struct Slot(Arc<AtomicUsize>);
 
 impl Slot {
-    fn take(active: &Arc<AtomicUsize>) -> Option<Slot> {
+    /// `None` when the channel is closed or serves enough connections already.
+    fn take(gate: &Gate) -> Option<Slot> {
+        let active = &gate.active;
         if active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
             active.fetch_sub(1, Ordering::SeqCst);
             return None;
         }
-        Some(Slot(active.clone()))
+        let slot = Slot(active.clone());
+        // Checked after counting, so `close` either sees this connection or it is refused.
+        (!gate.closed.load(Ordering::SeqCst)).then_some(slot)
     }
 }
 
@@ -124,9 +160,20 @@ fn exchange<S: Read + Write>(conn: S, req: &Request, endpoint: &str) -> Result<V
     };
     writeln!(conn.get_mut(), "{line}").map_err(silent)?;
     let mut answer = String::new();
-    conn.read_line(&mut answer).map_err(silent)?;
+    if conn.read_line(&mut answer).map_err(silent)? == 0 {
+        return Err(format!("{UNREAD}: Kolokol at {endpoint} closed the connection"));
+    }
     serde_json::from_str(&answer).map_err(|e| format!("unreadable answer from Kolokol: {e}"))
 }
+
+/// The request was closed unread: the instance is handing its channel over,
+/// so the command line asks again (see [`HANDOVER_WAIT`]).
+const UNREAD: &str = "not read";
+
+/// How long the command line keeps asking while the instance hands its
+/// channel from one process to the other (tray only ⇄ windows): the socket
+/// is there but nobody listens for the moment, or a request was closed unread.
+pub const HANDOVER_WAIT: Duration = Duration::from_secs(3);
 
 #[cfg(unix)]
 mod sys {
@@ -136,8 +183,6 @@ mod sys {
     use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, PermissionsExt};
     use std::os::unix::net::{UnixListener, UnixStream};
     use std::path::{Path, PathBuf};
-    use std::sync::atomic::AtomicUsize;
-    use std::sync::Arc;
     use std::time::Instant;
 
     use super::*;
@@ -270,7 +315,8 @@ mod sys {
     pub fn serve_in(dir: &Path, name: &str, handle: Handler) -> Result<Control, String> {
         let (listener, path) = listen_in(dir, name)?;
         let endpoint = path.display().to_string();
-        let active = Arc::new(AtomicUsize::new(0));
+        let gate = Gate::default();
+        let active = gate.clone();
         let me = euid();
         std::thread::Builder::new()
             .name("control".into())
@@ -297,7 +343,7 @@ mod sys {
                         }
                     }
                     let Some(slot) = Slot::take(&active) else {
-                        tracing::debug!("control: {MAX_CONNECTIONS} connections already served; one closed");
+                        tracing::debug!("control: closed, or {MAX_CONNECTIONS} connections already served; one closed");
                         continue;
                     };
                     let handle = handle.clone();
@@ -311,7 +357,7 @@ mod sys {
                 }
             })
             .map_err(|e| format!("cannot start the control thread: {e}"))?;
-        Ok(Control { endpoint })
+        Ok(Control { endpoint, gate })
     }
 
     /// A connection whose reads end by a deadline and whose writes time out.
@@ -403,11 +449,26 @@ mod sys {
         }
     }
 
+    /// Asks again for [`HANDOVER_WAIT`] while the socket exists but nobody
+    /// listens (a stale socket fails only after that) or the request was
+    /// closed unread; never after a request was read.
     pub fn request_in(dir: &Path, name: &str, label: &str, req: &Request) -> Result<Value, String> {
-        let conn = connect_in(dir, name, label)?;
-        let _ = conn.set_read_timeout(Some(CLIENT_TIMEOUT));
-        let _ = conn.set_write_timeout(Some(CLIENT_TIMEOUT));
-        exchange(conn, req, &dir.join(name).display().to_string())
+        let until = Instant::now() + HANDOVER_WAIT;
+        loop {
+            let result = connect_in(dir, name, label).and_then(|conn| {
+                let _ = conn.set_read_timeout(Some(CLIENT_TIMEOUT));
+                let _ = conn.set_write_timeout(Some(CLIENT_TIMEOUT));
+                exchange(conn, req, &dir.join(name).display().to_string())
+            });
+            let again = match &result {
+                Err(e) => e.starts_with(UNREAD) || (e.contains("nothing listens") && dir.join(name).exists()),
+                Ok(_) => false,
+            };
+            if !again || Instant::now() >= until {
+                return result;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
 }
 
@@ -415,8 +476,6 @@ mod sys {
 mod sys {
     use std::ffi::c_void;
     use std::path::Path;
-    use std::sync::atomic::AtomicUsize;
-    use std::sync::Arc;
 
     use interprocess::local_socket::prelude::*;
     use interprocess::local_socket::{GenericNamespaced, ListenerOptions, Stream};
@@ -502,7 +561,8 @@ mod sys {
             .security_descriptor(sd)
             .create_sync()
             .map_err(|e| format!("{endpoint} is taken by another process, perhaps another user's ({e})"))?;
-        let active = Arc::new(AtomicUsize::new(0));
+        let gate = Gate::default();
+        let active = gate.clone();
         std::thread::Builder::new()
             .name("control".into())
             .spawn(move || {
@@ -522,7 +582,7 @@ mod sys {
                 }
             })
             .map_err(|e| format!("cannot start the control thread: {e}"))?;
-        Ok(Control { endpoint })
+        Ok(Control { endpoint, gate })
     }
 
     pub fn request(data_dir: &Path, req: &Request) -> Result<Value, String> {
@@ -566,6 +626,7 @@ mod tests {
         let c = serve(dir.path(), |req| match req {
             Request::Status => serde_json::json!({ "unread": 3 }),
             Request::Send { method, payload } => serde_json::json!({ "method": method, "len": payload.len() }),
+            Request::Launch { argv, .. } => serde_json::json!({ "argv": argv }),
         })
         .unwrap();
         assert!(c.endpoint.contains(&socket_name(dir.path())), "{c:?}");
@@ -590,6 +651,7 @@ mod tests {
             Arc::new(|req| match req {
                 Request::Status => json!({ "unread": 7 }),
                 Request::Send { payload, .. } => json!({ "len": payload.len() }),
+                Request::Launch { .. } => json!({ "launched": true }),
             })
         }
 

@@ -15,9 +15,10 @@ use url::Url;
 use super::state::AppState;
 use super::{commands, plugin, tray, workbench};
 use crate::channels::{history, toast};
-use crate::core::{autostart, datadir, i18n, links, router, settings};
+use crate::core::{datadir, i18n, links, router};
 use crate::ingress::{cli, control};
 use crate::launch;
+use crate::services::Services;
 use crate::workbench::{calllog, target};
 
 pub const WORKSPACE: &str = "workspace";
@@ -25,7 +26,7 @@ pub const HISTORY: &str = "history";
 
 /// Runs the app for a launch `launch::app_command_line` let through.
 pub fn run(start: launch::Start) {
-    let launch::Start { args, data_dir, started } = start;
+    let launch::Start { args, data_dir, started, show, .. } = start;
     tracing::info!(data_dir = %data_dir.display(), "starting");
     // What to open: resolved against this folder now; a bad one is refused
     // before anything starts or is written (the history, the settings).
@@ -39,23 +40,7 @@ pub fn run(start: launch::Start) {
     // First, while this is the only thread: it may set an environment variable.
     super::webkit::choose_painting();
 
-    let settings = settings::SettingsStore::load(&data_dir);
-    let minimized = args.minimized || settings.get().start_minimized;
-    let lang = i18n::Lang::from_setting(&settings.get().language);
-    #[cfg(windows)]
-    if let Err(e) = toast::register_app_id(toast::APP_NAME) {
-        tracing::warn!("cannot register the AppUserModelID; Windows may hide toasts: {e}");
-    }
-    let history = history::History::open(&history::path_in(&data_dir));
-    match &history {
-        Err(e) => tracing::error!("history unavailable, center notifications will be refused: {e}"),
-        Ok(h) => {
-            if let Err(e) = h.set_retention(retention(&settings.get())) {
-                tracing::warn!("history retention not applied: {e}");
-            }
-        }
-    }
-    let toasts = toast::Toasts::start(toast::Labels::for_lang(lang), |action| {
+    let svc = Services::open(data_dir.clone(), started, |action| {
         // Opened through the app handle once it exists (see setup).
         if let Some(app) = APP.get() {
             match &action.opens {
@@ -67,10 +52,11 @@ pub fn run(start: launch::Start) {
             }
         }
     });
+    let minimized = args.minimized || svc.settings.get().start_minimized;
     // When each Notify call returned, as wall-clock time, for the benchmark
     // "JS call → D-Bus Notify sent" (pages measure with Date/performance).
     // Each toast's outcome goes to the workbench's call log.
-    toasts.set_delivery_hook(|id, d| {
+    svc.toasts.set_delivery_hook(|id, d| {
         let result = match d {
             toast::Delivery::Sent(at) => {
                 let wall = std::time::SystemTime::now() - at.elapsed();
@@ -88,28 +74,13 @@ pub fn run(start: launch::Start) {
             }
         }
     });
-    let is_default = data_dir == datadir::default();
     let state = AppState {
-        login: launch::beside(launch::COMMAND)
-            .map_err(|e| format!("this program's folder: {e}"))
-            .and_then(|program| autostart::LoginItem::new(&data_dir, is_default, &program)),
-        settings,
-        router: router::Router::new(
-            Some(Arc::new(history::StoreOrReason(history.clone()))),
-            vec![Arc::new(toasts.clone()) as Arc<dyn router::Channel>],
-        ),
-        data_dir: data_dir.clone(),
-        history,
-        toasts,
+        svc: Arc::new(svc),
         workbench: workbench::Workbench::new(&data_dir),
         changed: std::sync::Mutex::new(None),
-        started,
         page_loaded: AtomicBool::new(false),
         remote_grants: std::sync::Mutex::default(),
-        control: std::sync::OnceLock::new(),
         background: std::sync::Mutex::new(None),
-        away: std::sync::Mutex::default(),
-        lock_watch: std::sync::OnceLock::new(),
         zoom: crate::core::zoom::ZoomStore::load(&data_dir),
         permissions: crate::core::permissions::PermissionStore::load(&data_dir),
         http: std::sync::OnceLock::new(),
@@ -125,7 +96,7 @@ pub fn run(start: launch::Start) {
     // data follows); on Linux the D-Bus id below carries the directory.
     #[cfg(any(windows, target_os = "macos"))]
     {
-        context.config_mut().identifier = datadir::instance_name(&data_dir, is_default);
+        context.config_mut().identifier = datadir::instance_name(&data_dir, data_dir == datadir::default());
     }
     let built = tauri::Builder::default()
         // One instance per data directory: the D-Bus name (Linux) carries a
@@ -184,7 +155,22 @@ pub fn run(start: launch::Start) {
             let s = state.settings.get();
             // The control channel first, so the tray can say when there is none.
             let control_app = handle.clone();
-            let served = control::serve(&state.data_dir, move |req| control(&control_app, req)).map(|c| c.endpoint);
+            // The tray-only app that handed over may hold its pipe a moment longer (Windows).
+            #[cfg_attr(not(windows), allow(unused_mut))]
+            let mut served = control::serve(&state.data_dir, move |req| control(&control_app, req));
+            #[cfg(windows)]
+            for _ in 0..20 {
+                if served.is_ok() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                let again = handle.clone();
+                served = control::serve(&state.data_dir, move |req| control(&again, req));
+            }
+            let served = served.map(|c| {
+                let _ = CONTROL.set(c.clone());
+                c.endpoint
+            });
             match &served {
                 Ok(endpoint) => tracing::info!(%endpoint, "control channel ready"),
                 Err(e) => tracing::error!("control channel unavailable, kolokol status/send cannot reach this instance: {e}"),
@@ -196,7 +182,7 @@ pub fn run(start: launch::Start) {
             handle.manage(tray::create(handle, i18n::Lang::from_setting(&s.language), s.do_not_disturb, problem, s.fleet.enabled)?);
             tray::refresh(handle);
             tray::refresh_recent(handle);
-            super::away::start(handle);
+            state.svc.start_away();
             tracing::info!(tray_ready_ms = state.started.elapsed().as_millis() as u64, "tray ready");
             // No webview before one is needed: started into the tray, nothing
             // but the tray, the toasts and the control channel run (no WebKit
@@ -207,6 +193,14 @@ pub fn run(start: launch::Start) {
             }
             if let Some(spec) = open {
                 open_target(handle, spec, minimized).map_err(|e| -> Box<dyn std::error::Error> { e.into() })?;
+            }
+            // What was clicked in the tray-only app, which handed over for it.
+            match show {
+                Some(launch::Show::Workspace) => show_workspace(handle),
+                Some(launch::Show::Account) => open_account(handle),
+                Some(launch::Show::Workbench) => workbench::show_window(handle),
+                Some(launch::Show::History { after_seq }) => open_history_after(handle, after_seq),
+                None => {}
             }
             Ok(())
         })
@@ -247,6 +241,13 @@ pub fn run(start: launch::Start) {
                     workbench::closed(window.app_handle());
                     set_background(window.app_handle(), None);
                 }
+                let app = window.app_handle().clone();
+                tauri::async_runtime::spawn(async move {
+                    // After the window's own clean-up, which logs its view released.
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                    let main = app.clone();
+                    let _ = app.run_on_main_thread(move || hand_back_if_idle(&main));
+                });
             }
             _ => {}
         })
@@ -316,6 +317,38 @@ pub(crate) fn workspace(app: &AppHandle, visible: bool) -> tauri::Result<tauri::
 }
 
 static APP: std::sync::OnceLock<AppHandle> = std::sync::OnceLock::new();
+/// This process's control channel, closed before a hand-back.
+static CONTROL: std::sync::OnceLock<control::Control> = std::sync::OnceLock::new();
+
+/// With no window left and no page kept, the app goes back to the tray-only
+/// app (`kolokol`, no WebKit) when that can run it: on Unix by exec, so the
+/// process id stays and WebKit's processes end with this one.
+fn hand_back_if_idle(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let background = state.background.lock().unwrap_or_else(|e| e.into_inner()).is_some();
+    let into_tray = cli::Args { minimized: true, ..Default::default() };
+    if !app.webview_windows().is_empty() || background || !launch::tray_only(&into_tray, &state.settings) {
+        return;
+    }
+    let Some(control) = CONTROL.get() else { return };
+    tracing::info!("no window left: handing back to the tray-only app");
+    control.close();
+    let program = match launch::beside(launch::COMMAND) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!("cannot hand back to the tray-only app: {e}");
+            return;
+        }
+    };
+    let mut command = std::process::Command::new(program);
+    command.arg("--data-dir").arg(&state.data_dir).arg("--minimized").env(launch::HANDED_BACK_ENV, "1");
+    #[cfg(unix)]
+    if let Some(arg0) = std::env::args_os().next() {
+        use std::os::unix::process::CommandExt;
+        command.arg0(arg0);
+    }
+    launch::replace_with(command, false);
+}
 
 /// Answers `kolokol status` and `kolokol send`.
 fn control(app: &AppHandle, req: control::Request) -> serde_json::Value {
@@ -326,14 +359,18 @@ fn control(app: &AppHandle, req: control::Request) -> serde_json::Value {
             let result = state.accept("cli", &method, &payload);
             let source: Arc<str> = "cli".into();
             workbench::record(app, &[calllog::Call { source: &source, method: &method, payload: &payload, result: &result, page: None }]);
-            match result {
-                Ok(a) => {
-                    if a.route == router::Route::Center {
-                        center_changed(app, a.seq);
-                    }
-                    json!({ "accepted": { "id": a.id, "seq": a.seq, "channels": a.channels, "warnings": a.notification.warnings } })
+            if let Ok(a) = &result {
+                if a.route == router::Route::Center {
+                    center_changed(app, a.seq);
                 }
-                Err(r) => json!({ "refused": r }),
+            }
+            control::send_answer(&result)
+        }
+        control::Request::Launch { argv, cwd } => {
+            let main = app.clone();
+            match app.run_on_main_thread(move || second_instance(&main, argv, cwd)) {
+                Ok(()) => json!({ "launched": true }),
+                Err(e) => json!({ "error": format!("cannot reach the app's main thread: {e}") }),
             }
         }
     }
@@ -412,25 +449,13 @@ pub(crate) fn open_history_after(app: &AppHandle, after_seq: Option<i64>) {
     }
 }
 
-pub(crate) fn autostart_enabled(app: &AppHandle) -> bool {
-    app.state::<AppState>().login.as_ref().is_ok_and(|l| l.is_enabled())
-}
-
 pub(crate) fn toggle_autostart(app: &AppHandle) {
-    if let Err(e) = app.state::<AppState>().login.as_ref().map_err(String::clone).and_then(|l| l.toggle()) {
-        tracing::warn!("cannot change start at login: {e}");
-    }
+    app.state::<AppState>().toggle_autostart();
     tray::refresh(app);
 }
 
 pub(crate) fn toggle_dnd(app: &AppHandle) {
-    let state = app.state::<AppState>();
-    let mut s = state.settings.get();
-    s.do_not_disturb = !s.do_not_disturb;
-    match state.settings.set(s) {
-        Ok(saved) => super::away::set(app, crate::core::away::Reason::DoNotDisturb, saved.do_not_disturb),
-        Err(e) => tracing::warn!("cannot save do-not-disturb: {e}"),
-    }
+    app.state::<AppState>().toggle_dnd();
     tray::refresh(app);
 }
 
@@ -560,9 +585,4 @@ fn second_instance(app: &AppHandle, argv: Vec<String>, cwd: String) {
             show_workspace(app);
         }
     }
-}
-
-/// The history's retention from the settings.
-pub(crate) fn retention(s: &settings::Settings) -> history::Retention {
-    history::Retention { keep_days: s.history_keep_days, keep_rows: s.history_keep_rows }
 }

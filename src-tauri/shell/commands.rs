@@ -63,10 +63,10 @@ pub fn set_settings(app: AppHandle, state: State<'_, AppState>, settings: Settin
     let dnd_before = state.settings.get().do_not_disturb;
     let saved = state.settings.set(settings)?;
     if saved.do_not_disturb != dnd_before {
-        super::away::set(&app, crate::core::away::Reason::DoNotDisturb, saved.do_not_disturb);
+        state.set_away(crate::core::away::Reason::DoNotDisturb, saved.do_not_disturb);
     }
     if let Ok(h) = &state.history {
-        if let Err(e) = h.set_retention(super::app::retention(&saved)) {
+        if let Err(e) = h.set_retention(crate::services::retention(&saved)) {
             tracing::warn!("history retention not applied: {e}");
         }
     }

@@ -2,7 +2,6 @@
 //! windows, the tray, the `notifications` plugin and the `kolokol:` scheme.
 
 mod app;
-mod away;
 mod browse;
 mod commands;
 mod downloads;
@@ -12,6 +11,7 @@ mod newwindow;
 mod plugin;
 mod state;
 mod tray;
+pub mod tray_only;
 mod webkit;
 mod webnotify;
 mod workbench;

@@ -3,11 +3,11 @@
 //! History (N unread), Do not disturb, Start at login, Quit; above them, when
 //! the control channel could not start, a disabled line saying why; when the
 //! call center's fleet is configured, a disabled line with its state and why. The unread count shows as the tray's label where the
-//! platform has one and as a badge drawn into the icon.
+//! platform has one and as a badge drawn into the icon. What it says comes
+//! from `channels::tray`, which the tray-only process's tray shares.
 
 use std::sync::Mutex;
 
-use serde::Serialize;
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
@@ -15,6 +15,7 @@ use tauri::{AppHandle, Manager, Wry};
 
 use super::state::AppState;
 use crate::channels::badge;
+use crate::channels::tray::{look, Inputs, Look, TrayState};
 use crate::core::i18n::{self, Lang};
 
 pub struct Tray {
@@ -37,21 +38,6 @@ pub struct Tray {
     pub shown: Mutex<TrayState>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct TrayState {
-    pub unread: u64,
-    pub label: Option<String>,
-    pub tooltip: String,
-    pub history_item: String,
-    pub open_item: String,
-    /// The account's item as shown ("Open amoCRM (a.amocrm.ru)").
-    pub account_item: String,
-    pub do_not_disturb: bool,
-    pub start_at_login: bool,
-    /// The fleet's line, when the fleet is configured.
-    pub fleet: Option<String>,
-}
-
 pub fn create(app: &AppHandle, lang: Lang, dnd: bool, control_problem: Option<String>, fleet: bool) -> tauri::Result<Tray> {
     let s = i18n::strings(lang);
     let account = MenuItem::with_id(app, "account", s.no_account, false, None::<&str>)?;
@@ -60,7 +46,7 @@ pub fn create(app: &AppHandle, lang: Lang, dnd: bool, control_problem: Option<St
     let recent = Submenu::with_id(app, "recent", s.recent, true)?;
     let history = MenuItem::with_id(app, "history", s.history, true, None::<&str>)?;
     let dnd_item = CheckMenuItem::with_id(app, "dnd", s.do_not_disturb, true, dnd, None::<&str>)?;
-    let login = CheckMenuItem::with_id(app, "autostart", s.start_at_login, true, super::app::autostart_enabled(app), None::<&str>)?;
+    let login = CheckMenuItem::with_id(app, "autostart", s.start_at_login, true, app.state::<AppState>().autostart_enabled(), None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", s.quit, true, None::<&str>)?;
     let sep = PredefinedMenuItem::separator(app)?;
     let menu = Menu::with_items(app, &[&account, &open, &workbench, &recent, &history, &dnd_item, &login, &sep, &quit])?;
@@ -108,64 +94,58 @@ pub fn create(app: &AppHandle, lang: Lang, dnd: bool, control_problem: Option<St
 }
 
 impl Tray {
-    /// Shows `unread` and the do-not-disturb state; labels in `lang`.
-    /// `running`: what the hidden workspace keeps running, if anything.
-    #[allow(clippy::too_many_arguments)]
-    pub fn update(&self, lang: Lang, unread: u64, dnd: bool, login: bool, fleet: Option<String>, running: Option<&str>, account: Option<&str>) {
-        let s = i18n::strings(lang);
-        let history_item = i18n::history_item(lang, unread);
-        let label = (unread > 0).then(|| badge::label(unread));
-        let mut tooltip = if unread > 0 { format!("Kolokol — {}", i18n::unread_count(lang, unread)) } else { "Kolokol".to_owned() };
-        if let Some((item, why)) = &self.control {
-            let _ = item.set_text(format!("{}: {why}", s.command_line_unavailable));
-            tooltip = format!("{tooltip} — {}", s.command_line_unavailable);
+    /// Shows what `look` says.
+    pub fn update(&self, look: Look) {
+        if let Some((item, _)) = &self.control {
+            let _ = item.set_text(look.control.as_deref().unwrap_or_default());
         }
-        let fleet = fleet.map(|f| format!("{}: {f}", s.call_center));
-        if let (Some(item), Some(text)) = (&self.fleet, &fleet) {
+        let st = &look.state;
+        if let (Some(item), Some(text)) = (&self.fleet, &st.fleet) {
             let _ = item.set_text(text);
-            if !text.ends_with(": connected") {
-                tooltip = format!("{tooltip} — {text}");
-            }
         }
-        let account_item = i18n::open_account_item(lang, account);
-        let _ = self.account.set_text(&account_item);
-        let _ = self.account.set_enabled(account.is_some());
-        let open_item = i18n::open_workspace_item(lang, running);
-        let _ = self.open.set_text(&open_item);
-        let _ = self.workbench.set_text(s.workbench);
-        let _ = self.recent.set_text(s.recent);
-        let _ = self.quit.set_text(s.quit);
-        let _ = self.dnd.set_text(s.do_not_disturb);
-        let _ = self.login.set_text(s.start_at_login);
-        let _ = self.login.set_checked(login);
-        let _ = self.history.set_text(&history_item);
-        let _ = self.dnd.set_checked(dnd);
-        let _ = self.icon.set_title(label.as_deref());
-        let _ = self.icon.set_tooltip(Some(&tooltip));
+        let _ = self.account.set_text(&st.account_item);
+        let _ = self.account.set_enabled(look.account_enabled);
+        let _ = self.open.set_text(&st.open_item);
+        let _ = self.workbench.set_text(look.workbench);
+        let _ = self.recent.set_text(look.recent);
+        let _ = self.quit.set_text(look.quit);
+        let _ = self.dnd.set_text(look.do_not_disturb);
+        let _ = self.login.set_text(look.start_at_login);
+        let _ = self.login.set_checked(st.start_at_login);
+        let _ = self.history.set_text(&st.history_item);
+        let _ = self.dnd.set_checked(st.do_not_disturb);
+        let _ = self.icon.set_title(st.label.as_deref());
+        let _ = self.icon.set_tooltip(Some(&st.tooltip));
         let mut shown = self.shown.lock().unwrap_or_else(|e| e.into_inner());
         // macOS shows the title beside its template icon; elsewhere draw the
         // count (only when the label changes: "99+" stays "99+").
-        if !cfg!(target_os = "macos") && (shown.label != label || shown.tooltip.is_empty()) {
+        if !cfg!(target_os = "macos") && (shown.label != st.label || shown.tooltip.is_empty()) {
             if let Some((rgba, w, h)) = &self.base {
-                let drawn = badge::draw(rgba, *w, *h, unread);
+                let drawn = badge::draw(rgba, *w, *h, st.unread);
                 let _ = self.icon.set_icon(Some(Image::new_owned(drawn, *w, *h)));
             }
         }
-        *shown = TrayState { unread, label, tooltip, history_item, open_item, account_item, do_not_disturb: dnd, start_at_login: login, fleet };
+        *shown = look.state;
     }
 }
 
 /// Refreshes the tray from the store and settings.
 pub fn refresh(app: &AppHandle) {
     let state = app.state::<AppState>();
+    let Some(tray) = app.try_state::<Tray>() else { return };
     let settings = state.settings.get();
-    let lang = Lang::from_setting(&settings.language);
-    let unread = state.unread();
     let running = state.background.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    if let Some(tray) = app.try_state::<Tray>() {
-        let account = state.settings.account().and_then(|u| u.host_str().map(str::to_owned));
-        tray.update(lang, unread, settings.do_not_disturb, super::app::autostart_enabled(app), state.fleet_line(), running.as_deref(), account.as_deref());
-    }
+    let account = state.settings.account().and_then(|u| u.host_str().map(str::to_owned));
+    let inputs = Inputs {
+        unread: state.unread(),
+        do_not_disturb: settings.do_not_disturb,
+        start_at_login: state.autostart_enabled(),
+        fleet: state.fleet_line(),
+        running: running.as_deref(),
+        account: account.as_deref(),
+        control_problem: tray.control.as_ref().map(|(_, why)| why.as_str()),
+    };
+    tray.update(look(Lang::from_setting(&settings.language), &inputs));
 }
 
 /// Rebuilds the "Open recent" submenu from the recent list.
