@@ -128,12 +128,19 @@ pub fn tray_only(args: &cli::Args, store: &settings::SettingsStore) -> bool {
         && !s.fleet.enabled
 }
 
-/// Logging to stderr, `KOLOKOL_LOG` filtering (info by default).
+/// Logging to stderr, `KOLOKOL_LOG` filtering (`info` by default; levels
+/// per target, `kolokol_lib::channels=debug,info`). A target filter, not
+/// `EnvFilter`, whose regex engine would weigh about 0.5 MB in `kolokol`.
 pub fn logging() {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KOLOKOL_LOG").unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = std::env::var("KOLOKOL_LOG")
+        .ok()
+        .and_then(|v| v.parse::<tracing_subscriber::filter::Targets>().ok())
+        .unwrap_or_else(|| tracing_subscriber::filter::Targets::new().with_default(tracing::Level::INFO));
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())))
+        .with(filter)
         .init();
 }
 
