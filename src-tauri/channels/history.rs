@@ -1111,7 +1111,10 @@ fn prune_step(w: &mut Writer) -> Result<Step, String> {
             // Older than the age limit: rows are stored in seq order, so the
             // walk stops at the first row stored after the cutoff; a row
             // rewritten since (same tag) is younger and stays.
-            if r.keep_days > 0 && deleted < PRUNE_BATCH && started.elapsed() < PRUNE_STEP {
+            // At least one row per step when none was deleted above: a step
+            // that ran out of time before its first row (a loaded machine)
+            // would otherwise report "nothing more", and pruning would stop.
+            if r.keep_days > 0 && deleted < PRUNE_BATCH && (deleted == 0 || started.elapsed() < PRUNE_STEP) {
                 let cutoff = now - i64::from(r.keep_days) * 86_400_000;
                 let mut st = tx.prepare_cached(
                     "SELECT seq, created_ms, updated_ms FROM notifications WHERE seq > ?1 ORDER BY seq LIMIT ?2",
