@@ -6,10 +6,10 @@
 //! show: on Unix by exec, so the app keeps its process id.
 
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
-use tao::event::{Event, StartCause};
+use tao::event::Event;
 use tao::event_loop::{ControlFlow, EventLoopBuilder, EventLoopProxy};
 use tray_icon::menu::{CheckMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
 use tray_icon::{Icon, TrayIcon, TrayIconBuilder};
@@ -29,6 +29,8 @@ enum Ev {
     Toast(toast::Opens),
     /// A second launch's arguments and folder.
     Launch(Vec<String>, String),
+    /// The hand-over asked for [`HAND_OVER_DELAY`] ago.
+    HandOver,
 }
 
 /// A second launch's arguments and folder, passed on to the window app.
@@ -186,21 +188,23 @@ pub fn run(start: launch::Start) -> ! {
     // item is answered after this handler, and exec would drop the answer.
     let mut pending: Option<(Option<Show>, Option<Launched>)> = None;
     event_loop.run(move |event, _, flow| {
-        let ev = match event {
-            Event::UserEvent(ev) => ev,
-            Event::NewEvents(StartCause::ResumeTimeReached { .. }) => {
+        *flow = ControlFlow::Wait;
+        let Event::UserEvent(ev) = event else { return };
+        let mut later = |show: Option<Show>, launched: Option<Launched>| {
+            pending = Some((show, launched));
+            // A timer of our own: tao's WaitUntil did not wake its GTK loop
+            // here (the hand-over waited for the next event, seconds later).
+            std::thread::spawn(|| {
+                std::thread::sleep(HAND_OVER_DELAY);
+                post(Ev::HandOver);
+            });
+        };
+        match ev {
+            Ev::HandOver => {
                 if let Some((show, launched)) = pending.take() {
                     hand_over(show, launched);
                 }
-                return;
             }
-            _ => return,
-        };
-        let mut later = |show: Option<Show>, launched: Option<Launched>| {
-            pending = Some((show, launched));
-            *flow = ControlFlow::WaitUntil(Instant::now() + HAND_OVER_DELAY);
-        };
-        match ev {
             Ev::Refresh => tray.refresh(&svc),
             Ev::Menu(id) => match id.as_str() {
                 "open" => later(Some(Show::Workspace), None),
