@@ -219,7 +219,13 @@ pub fn run(start: launch::Start) -> ! {
                     svc.toggle_autostart();
                     tray.refresh(&svc);
                 }
-                "quit" => std::process::exit(0),
+                // After the click's D-Bus answer, as a hand-over.
+                "quit" => {
+                    std::thread::spawn(|| {
+                        std::thread::sleep(HAND_OVER_DELAY);
+                        std::process::exit(0)
+                    });
+                }
                 other => {
                     let item = other.strip_prefix("recent:").and_then(|i| i.parse::<usize>().ok()).and_then(|i| recent.get(i));
                     if let Some(item) = item {
@@ -275,7 +281,7 @@ fn reap_inherited() {
     }
 }
 
-/// How long a hand-over waits for the click's D-Bus answer to go out.
+/// How long a hand-over (or Quit) waits for the click's D-Bus answer to go out.
 const HAND_OVER_DELAY: Duration = Duration::from_millis(50);
 
 /// Answers `kolokol status`, `send` and a second launch.
