@@ -103,15 +103,35 @@ fn tray_only_runs_no_webview_and_history_comes_and_goes() {
 
     // History from the tray: a window and its web process; closing it ends both.
     // The first click hands the app over to `kolokol-ui` (exec: the same process).
+    // Calls keep coming through both hand-overs: none is refused or lost.
+    const DURING: usize = 30;
     for round in 0..2 {
+        let sender = || {
+            let data = data.clone();
+            std::thread::spawn(move || {
+                (0..DURING)
+                    .map(|i| kolokol(&data, &["send", "add_error", &format!(r#"{{"text":"during a hand-over {i}"}}"#)]))
+                    .filter(|out| !out.status.success())
+                    .map(|out| String::from_utf8_lossy(&out.stderr).into_owned())
+                    .collect::<Vec<_>>()
+            })
+        };
+        let sending = sender();
         click_tray(pid, "History");
         desktop::wait_shown(pid, HISTORY);
+        let failed = sending.join().unwrap();
+        assert!(failed.is_empty(), "round {round}: calls refused during the hand-over: {failed:?}");
+        let unread = 1 + DURING * (2 * round + 1);
+        assert_eq!(stored(&data), unread, "round {round}");
         wait_web_processes(&app, 1, "history shown");
         assert_eq!(windows_of(&data), json!(["history"]));
         assert!(maps().contains("libwebkit2gtk"), "the window app");
         let st = status(&data);
-        assert_eq!((st["pid"].as_u64(), &st["unread"]), (Some(u64::from(pid)), &json!(1)), "{st}");
-        assert_eq!(st["channels"]["tray"]["label"], "1", "the count survives the hand-over");
+        assert_eq!((st["pid"].as_u64(), &st["unread"]), (Some(u64::from(pid)), &json!(unread)), "{st}");
+        let label = if unread > 99 { "99+".to_owned() } else { unread.to_string() };
+        let label = wait_until("the tray count", || Some(status(&data)).filter(|st| st["channels"]["tray"]["label"] == label));
+        assert_eq!(label["unread"], unread, "the count survives the hand-over");
+        let sending = sender();
         desktop::close(pid, HISTORY);
         let left = wait_web_processes(&app, 0, "history closed");
         wait_until("the history window gone", || (windows_of(&data) == json!([])).then_some(()));
@@ -124,14 +144,19 @@ fn tray_only_runs_no_webview_and_history_comes_and_goes() {
         // Nothing left on screen or kept: back to the tray-only app, the same process.
         let back = |log: String| log.matches("no window left: handing back to the tray-only app").count();
         wait_until("the hand-back", || (back(app.log()) == round + 1).then_some(()));
+        let failed = sending.join().unwrap();
+        assert!(failed.is_empty(), "round {round}: calls refused during the hand-back: {failed:?}");
+        let unread = unread + DURING;
+        assert_eq!(stored(&data), unread, "round {round}");
         wait_until("WebKit unloaded", || (!maps().contains("libwebkit2gtk")).then_some(()));
         wait_until("no WebKit process", || desktop::webkit_processes(pid).is_empty().then_some(()));
-        assert_eq!(status(&data)["channels"]["tray"]["label"], "1", "{}", app.log());
+        let label = if unread > 99 { "99+".to_owned() } else { unread.to_string() };
+        wait_until("the tray-only app's count", || (status(&data)["channels"]["tray"]["label"] == label).then_some(()));
     }
     // The app lives on in the tray and still takes calls.
     assert!(app.child.try_wait().unwrap().is_none(), "exited with no window:\n{}", app.log());
     json_of(&kolokol(&data, &["send", "add_error", r#"{"text":"after closing"}"#]));
-    assert_eq!(stored(&data), 2);
+    assert_eq!(stored(&data), 2 + 4 * DURING);
     assert!(app.log().contains("history window created"), "{}", app.log());
 }
 

@@ -156,6 +156,10 @@ fn exchange<S: Read + Write>(conn: S, req: &Request, endpoint: &str) -> Result<V
         std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
             format!("Kolokol at {endpoint} did not answer within {} s", CLIENT_TIMEOUT.as_secs())
         }
+        // Still in the listener's queue when its process handed over (exec
+        // closes the listener, and the kernel resets what it queued): never
+        // read, so asked again. A request that was read is answered first.
+        std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe => format!("{UNREAD}: Kolokol at {endpoint}: {e}"),
         _ => format!("Kolokol at {endpoint}: {e}"),
     };
     writeln!(conn.get_mut(), "{line}").map_err(silent)?;
