@@ -46,7 +46,11 @@ fn post(ev: Ev) {
 
 /// The app's icon (the 32 px one Tauri gives its windows), decoded once.
 fn base_icon() -> Option<(Vec<u8>, u32, u32)> {
-    let decoder = png::Decoder::new(std::io::Cursor::new(include_bytes!("../../icons/32x32.png").as_slice()));
+    decode(include_bytes!("../../icons/32x32.png"))
+}
+
+fn decode(png_bytes: &[u8]) -> Option<(Vec<u8>, u32, u32)> {
+    let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
     let mut reader = decoder.read_info().ok()?;
     let mut buf = vec![0; reader.output_buffer_size()?];
     let info = reader.next_frame(&mut buf).ok()?;
@@ -92,9 +96,10 @@ impl Tray {
         if let Some((rgba, w, h)) = &base {
             builder = builder.with_icon(Icon::from_rgba(rgba.clone(), *w, *h).map_err(|e| e.to_string())?);
         }
+        // The macOS menu bar wants the monochrome template, as the window app's tray.
         #[cfg(target_os = "macos")]
-        {
-            builder = builder.with_icon_as_template(true);
+        if let Some((rgba, w, h)) = decode(include_bytes!("../../icons/tray-template.png")) {
+            builder = builder.with_icon(Icon::from_rgba(rgba, w, h).map_err(|e| e.to_string())?).with_icon_as_template(true);
         }
         let icon = builder.build().map_err(|e| e.to_string())?;
         Ok(Tray { icon, account, open, workbench, recent: recent_menu, history, dnd, login, quit, base, shown: Arc::default() })
@@ -303,5 +308,17 @@ fn answer(svc: &Services, shown: &Mutex<TrayState>, req: control::Request) -> Va
             post(Ev::Launch(argv, cwd));
             json!({ "launched": true })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A PNG that is not RGBA would leave the tray without an icon, silently.
+    #[test]
+    fn the_tray_icons_decode_as_rgba() {
+        assert_eq!(base_icon().map(|(rgba, w, h)| (rgba.len(), w, h)), Some((32 * 32 * 4, 32, 32)));
+        assert_eq!(decode(include_bytes!("../../icons/tray-template.png")).map(|(_, w, h)| (w, h)), Some((64, 64)));
     }
 }
