@@ -201,14 +201,19 @@ pub fn hand_over(start: &Start) -> ! {
 /// `kolokol-ui` beside this program with `args`; `arg0` as the user typed
 /// it (GTK names the app, its WM_CLASS, after it).
 pub fn ui_command(args: impl IntoIterator<Item = OsString>, arg0: Option<OsString>) -> std::process::Command {
-    let ui = match beside(UI_BINARY) {
-        Ok(ui) => ui,
+    match command_beside(UI_BINARY, args, arg0) {
+        Ok(c) => c,
         Err(e) => {
-            eprintln!("kolokol: cannot find this program's folder to start {UI_BINARY}: {e}");
+            eprintln!("kolokol: {e}");
             std::process::exit(1);
         }
-    };
-    let mut command = std::process::Command::new(ui);
+    }
+}
+
+/// The program `name` beside this one with `args`, `arg0` kept (Unix).
+pub fn command_beside(name: &str, args: impl IntoIterator<Item = OsString>, arg0: Option<OsString>) -> Result<std::process::Command, String> {
+    let program = beside(name).map_err(|e| format!("cannot find this program's folder to start {name}: {e}"))?;
+    let mut command = std::process::Command::new(program);
     command.args(args);
     #[cfg(unix)]
     if let Some(arg0) = arg0 {
@@ -217,7 +222,7 @@ pub fn ui_command(args: impl IntoIterator<Item = OsString>, arg0: Option<OsStrin
     }
     #[cfg(not(unix))]
     let _ = arg0;
-    command
+    Ok(command)
 }
 
 /// The tray-only app's hand-over: `kolokol-ui` on the same data folder,

@@ -331,22 +331,17 @@ fn hand_back_if_idle(app: &AppHandle) {
         return;
     }
     let Some(control) = CONTROL.get() else { return };
-    tracing::info!("no window left: handing back to the tray-only app");
-    control.close();
-    let program = match launch::beside(launch::COMMAND) {
-        Ok(p) => p,
+    let args = ["--data-dir".into(), state.data_dir.clone().into_os_string(), "--minimized".into()];
+    let mut command = match launch::command_beside(launch::COMMAND, args, std::env::args_os().next()) {
+        Ok(c) => c,
         Err(e) => {
             tracing::warn!("cannot hand back to the tray-only app: {e}");
             return;
         }
     };
-    let mut command = std::process::Command::new(program);
-    command.arg("--data-dir").arg(&state.data_dir).arg("--minimized").env(launch::HANDED_BACK_ENV, "1");
-    #[cfg(unix)]
-    if let Some(arg0) = std::env::args_os().next() {
-        use std::os::unix::process::CommandExt;
-        command.arg0(arg0);
-    }
+    command.env(launch::HANDED_BACK_ENV, "1");
+    tracing::info!("no window left: handing back to the tray-only app");
+    control.close();
     launch::replace_with(command, false);
 }
 
