@@ -16,7 +16,8 @@ fn kolokol(app: &App, args: &[&str]) -> Output {
 }
 
 fn json_of(out: &Output) -> Value {
-    assert!(out.status.success(), "kolokol failed: {}", String::from_utf8_lossy(&out.stderr));
+    // `status --json` says why on stdout.
+    assert!(out.status.success(), "kolokol failed ({}): {}{}", out.status, String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
