@@ -113,6 +113,46 @@ mod bench {
         wait_web(pid, web_after, "the history window's web process gone");
     }
 
+    /// Clicks "Open workspace" in the tray and waits for the `nth` "workspace
+    /// page loaded" in the app's log; the milliseconds from the click's D-Bus
+    /// call to that line, both on the wall clock (the log's own timestamp, so
+    /// neither reading the menu nor polling the log is counted).
+    fn open_workspace(app: &Proc, pid: u32, nth: usize) -> f64 {
+        desktop::tray_menu(pid); // finds the tray's bus name, outside the timings
+        let sent = click_tray(pid, "Open workspace");
+        let line = wait_until(60, "the workspace page loaded", || app.log().lines().filter(|l| l.contains("workspace page loaded")).nth(nth - 1).map(str::to_owned));
+        let stamp = line.split_whitespace().next().unwrap_or_default();
+        let at = humantime::parse_rfc3339(stamp).unwrap_or_else(|e| panic!("no timestamp in the log line {line:?}: {e}"));
+        at.duration_since(sent).unwrap_or_default().as_secs_f64() * 1e3
+    }
+
+    /// `cargo bench --bench memory -- handover [N]`: the tray-only app's
+    /// hand-over alone, N times (default 10): tray click → workspace page
+    /// loaded, then the workspace closed and the app back in the tray.
+    fn handover(n: usize) {
+        let (_tmp, data) = data_folder();
+        let mut app = Proc::spawn(&data, "app.log", &["--minimized"]);
+        app.wait_log("tray ready");
+        let pid = app.child.id();
+        let mut times = Vec::new();
+        for i in 1..=n {
+            let ms = open_workspace(&app, pid, i);
+            println!("  tray click → workspace page loaded {ms:>7.0} ms");
+            times.push(ms);
+            desktop::wait_shown(pid, WORKSPACE);
+            std::thread::sleep(Duration::from_secs(1));
+            desktop::close(pid, WORKSPACE);
+            wait_until(60, "the hand-back to the tray-only app", || (app.log().lines().filter(|l| l.contains("tray_only") && l.contains("tray ready")).count() > i).then_some(()));
+            wait_until(60, "the WebKit processes gone", || desktop::webkit_processes(pid).is_empty().then_some(()));
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        click_tray(pid, "Quit");
+        app.wait_exit(Duration::from_secs(20));
+        let mut sorted = times.clone();
+        sorted.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        println!("tray click → workspace page loaded, {n} hand-overs: median {:.0} ms (min {:.0}, max {:.0})", median(times), sorted[0], sorted[n - 1]);
+    }
+
     /// A fresh data folder (in English) inside a temporary directory that
     /// lives as long as the returned guard.
     fn data_folder() -> (tempfile::TempDir, PathBuf) {
@@ -154,11 +194,7 @@ mod bench {
         println!("run {run}: Kolokol (pid {pid})");
         rows.push(measure("tray only (--minimized), first GTK app", pid));
 
-        desktop::tray_menu(pid); // finds the tray's bus name, outside the timings
-        let t0 = Instant::now();
-        click_tray(pid, "Open workspace");
-        wait_until(60, "the workspace page loaded", || app.log().contains("workspace page loaded").then_some(()));
-        times.push(("tray click → workspace page loaded".to_owned(), t0.elapsed().as_secs_f64() * 1e3));
+        times.push(("tray click → workspace page loaded".to_owned(), open_workspace(&app, pid, 1)));
         desktop::wait_shown(pid, WORKSPACE);
         rows.push(measure("workspace, start page", pid));
 
@@ -361,6 +397,10 @@ mod bench {
         }
         if std::env::args().skip(1).any(|a| a == "cycles") {
             return cycles();
+        }
+        let mut args = std::env::args().skip_while(|a| a != "handover");
+        if args.next().is_some() {
+            return handover(args.next().and_then(|n| n.parse().ok()).unwrap_or(10).max(1));
         }
         let runs: usize = std::env::var("KOLOKOL_BENCH_RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(1).max(1);
         println!(
