@@ -312,6 +312,13 @@ impl App {
 impl Drop for App {
     fn drop(&mut self) {
         let _ = self.driver.kill();
+        // A failed test shows the end of the app's log (the driver's log
+        // holds it), which goes with its temporary folder.
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(self.data_dir.path().join("driver.log")).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().collect();
+            eprintln!("--- the app's log, last lines ---\n{}", lines[lines.len().saturating_sub(80)..].join("\n"));
+        }
     }
 }
 
