@@ -298,18 +298,37 @@ mod sys {
                     let who = peer_uid(&s).map(|u| format!("uid {u}")).unwrap_or_else(|_| "an unknown user".into());
                     return Err(format!("{} is already served by another process ({who})", path.display()));
                 }
-                Err(_) => {
-                    fs::remove_file(&path).map_err(|e| format!("cannot remove the stale socket {}: {e}", path.display()))?;
-                    tracing::info!(path = %path.display(), "reclaimed a stale control socket");
-                }
+                // Replaced below, never removed first: see `bind_private`.
+                Err(_) => tracing::info!(path = %path.display(), "reclaiming a stale control socket"),
             },
             Err(e) if e.kind() == ErrorKind::NotFound => {}
             Err(e) => return Err(format!("{}: {e}", path.display())),
         }
-        let listener = UnixListener::bind(&path).map_err(|e| format!("cannot listen at {}: {e}", path.display()))?;
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o600))
-            .map_err(|e| format!("cannot make {} private: {e}", path.display()))?;
+        let listener = bind_private(dir, name)?;
         Ok((listener, path))
+    }
+
+    /// Binds under a name of this process's, makes it private, then renames
+    /// it over `name`. A stale socket is thus replaced, never removed first:
+    /// while the app hands over (exec, then bind again) the path always
+    /// exists, so the command line waits for the new listener (`request_in`)
+    /// instead of hearing "not running" in the gap.
+    fn bind_private(dir: &Path, name: &str) -> Result<UnixListener, String> {
+        let path = dir.join(name);
+        // Short, so that it fits where `name` fits (sockaddr_un).
+        static BOUND: AtomicUsize = AtomicUsize::new(0);
+        let temp = dir.join(format!(".{}.{}", std::process::id(), BOUND.fetch_add(1, Ordering::Relaxed)));
+        // Left by a crashed process that had this pid.
+        let _ = fs::remove_file(&temp);
+        let listener = UnixListener::bind(&temp).map_err(|e| format!("cannot listen at {}: {e}", temp.display()))?;
+        let placed = fs::set_permissions(&temp, fs::Permissions::from_mode(0o600))
+            .map_err(|e| format!("cannot make {} private: {e}", temp.display()))
+            .and_then(|()| fs::rename(&temp, &path).map_err(|e| format!("cannot listen at {}: {e}", path.display())));
+        if let Err(e) = placed {
+            let _ = fs::remove_file(&temp);
+            return Err(e);
+        }
+        Ok(listener)
     }
 
     pub fn serve(data_dir: &Path, handle: Handler) -> Result<Control, String> {
@@ -780,6 +799,34 @@ mod tests {
             assert!(request_in(dir.path(), NAME, "test", &Request::Status).unwrap_err().contains("not running"));
             serve_in(dir.path(), NAME, status_handler()).unwrap();
             assert_eq!(status_within(dir.path(), Duration::from_secs(1))["unread"], 7);
+        }
+
+        /// The app hands over by exec and binds again: a command line asking
+        /// meanwhile must find the socket (and wait), never "not running".
+        #[test]
+        fn a_reclaimed_socket_never_goes_missing() {
+            use std::sync::atomic::AtomicBool;
+            let dir = private();
+            let path = dir.path().join(NAME);
+            drop(listen_in(dir.path(), NAME).unwrap());
+            let done = Arc::new(AtomicBool::new(false));
+            let watcher = {
+                let (done, path) = (done.clone(), path.clone());
+                std::thread::spawn(move || {
+                    let mut missing = 0;
+                    while !done.load(Ordering::SeqCst) {
+                        missing += usize::from(std::fs::symlink_metadata(&path).is_err());
+                    }
+                    missing
+                })
+            };
+            for _ in 0..500 {
+                drop(listen_in(dir.path(), NAME).unwrap()); // each time stale, reclaimed
+            }
+            done.store(true, Ordering::SeqCst);
+            assert_eq!(watcher.join().unwrap(), 0, "the socket was missing while reclaimed");
+            let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+            assert_eq!(left, vec![std::ffi::OsString::from(NAME)], "no temporary name is left behind");
         }
 
         #[test]
