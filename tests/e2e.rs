@@ -827,7 +827,11 @@ async fn the_accounts_softphone_gets_the_microphone_after_the_prompt() {
         if r.len() > before {
             break r[before].clone();
         }
-        assert!(Instant::now() < deadline, "no report from the other origin");
+        if Instant::now() >= deadline {
+            let log = std::fs::read_to_string(data.path().join("app.log")).unwrap_or_default();
+            let alive = app.try_wait().map(|s| format!("{s:?}")).unwrap_or_else(|e| e.to_string());
+            panic!("no report from the other origin; reports {r:?}; the app: {alive} (None: running); its log:\n{log}");
+        }
         std::thread::sleep(Duration::from_millis(200));
     };
     let _ = app.kill();
