@@ -118,11 +118,38 @@ mod bench {
     /// call to that line, both on the wall clock (the log's own timestamp, so
     /// neither reading the menu nor polling the log is counted).
     fn open_workspace(app: &Proc, pid: u32, nth: usize) -> f64 {
+        open_workspace_phases(app, pid, nth).last().map(|p| p.1).unwrap_or_default()
+    }
+
+    /// What the window app logs on its way from the hand-over to the page,
+    /// in order; the last one is the figure.
+    const PHASES: [(&str, &str); 5] = [
+        ("exec → starting", "starting"),
+        ("control channel", "control channel ready"),
+        ("tray", "tray ready"),
+        ("window created", "workspace window created"),
+        ("page loaded", "workspace page loaded"),
+    ];
+
+    /// Tray click → each of `PHASES` of the `nth` hand-over, in ms from the
+    /// click's D-Bus call to the log line's own time stamp.
+    fn open_workspace_phases(app: &Proc, pid: u32, nth: usize) -> Vec<(&'static str, f64)> {
         let sent = click_tray(pid, "Open workspace");
-        let line = wait_until(60, "the workspace page loaded", || app.log().lines().filter(|l| l.contains("workspace page loaded")).nth(nth - 1).map(str::to_owned));
-        let stamp = line.split_whitespace().next().unwrap_or_default();
-        let at = humantime::parse_rfc3339(stamp).unwrap_or_else(|e| panic!("no timestamp in the log line {line:?}: {e}"));
-        at.duration_since(sent).unwrap_or_default().as_secs_f64() * 1e3
+        wait_until(60, "the workspace page loaded", || app.log().lines().filter(|l| l.contains("workspace page loaded")).nth(nth - 1).map(|_| ()));
+        // The window app's lines since the nth hand-over began (the tray-only
+        // app logs "starting" and "tray ready" too, with `tray_only` in them).
+        let log = app.log();
+        let ui: Vec<&str> = log.lines().filter(|l| !l.contains("tray_only")).collect();
+        let begin = ui.iter().enumerate().filter(|(_, l)| l.contains(" starting")).map(|(i, _)| i).nth(nth - 1).unwrap_or(0);
+        PHASES
+            .iter()
+            .filter_map(|(name, marker)| {
+                let line = ui[begin..].iter().find(|l| l.contains(marker))?;
+                let stamp = line.split_whitespace().next().unwrap_or_default();
+                let at = humantime::parse_rfc3339(stamp).unwrap_or_else(|e| panic!("no timestamp in the log line {line:?}: {e}"));
+                Some((*name, at.duration_since(sent).unwrap_or_default().as_secs_f64() * 1e3))
+            })
+            .collect()
     }
 
     /// `cargo bench --bench memory -- handover [N]`: the tray-only app's
@@ -134,9 +161,17 @@ mod bench {
         app.wait_log("tray ready");
         let pid = app.child.id();
         let mut times = Vec::new();
+        let mut phases: Vec<Vec<f64>> = vec![Vec::new(); PHASES.len()];
         for i in 1..=n {
-            let ms = open_workspace(&app, pid, i);
-            println!("  tray click → workspace page loaded {ms:>7.0} ms");
+            let seen = open_workspace_phases(&app, pid, i);
+            let ms = seen.last().map(|p| p.1).unwrap_or_default();
+            let steps: Vec<String> = seen.iter().map(|(name, at)| format!("{name} {at:.0}")).collect();
+            println!("  tray click → workspace page loaded {ms:>7.0} ms ({})", steps.join(", "));
+            for (name, at) in &seen {
+                if let Some(k) = PHASES.iter().position(|p| p.0 == *name) {
+                    phases[k].push(*at);
+                }
+            }
             times.push(ms);
             desktop::wait_shown(pid, WORKSPACE);
             std::thread::sleep(Duration::from_secs(1));
@@ -150,6 +185,8 @@ mod bench {
         let mut sorted = times.clone();
         sorted.sort_by(|a, b| a.partial_cmp(b).unwrap());
         println!("tray click → workspace page loaded, {n} hand-overs: median {:.0} ms (min {:.0}, max {:.0})", median(times), sorted[0], sorted[n - 1]);
+        let steps: Vec<String> = PHASES.iter().zip(phases).filter(|(_, v)| !v.is_empty()).map(|((name, _), v)| format!("{name} {:.0}", median(v))).collect();
+        println!("  medians from the click: {}", steps.join(", "));
     }
 
     /// A fresh data folder (in English) inside a temporary directory that
