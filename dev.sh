@@ -20,10 +20,11 @@ BUILD_PACKAGES=(build-essential pkg-config file curl ca-certificates libssl-dev
 # mingw-w64 cross-builds Kolokol for Windows and wine runs it (tests/windows.sh);
 # nats-server is the call center's broker that tests/fleet.rs starts (with -js);
 # PulseAudio (a silent source) is the softphone's microphone and xdotool the
-# person clicking Kolokol's prompt in tests/e2e.rs.
+# person clicking Kolokol's prompt in tests/e2e.rs; gdb prints where the app
+# stood when tests/center.rs's D-Bus call to its tray timed out.
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 systemd dunst libnotify-bin
   lintian python3-venv passwd python3 gcc-mingw-w64-x86-64 wine64 nats-server
-  pulseaudio gstreamer1.0-pulseaudio xdotool)
+  pulseaudio gstreamer1.0-pulseaudio xdotool gdb)
 # The memory benchmark sets Kolokol beside Chromium's app mode on the same page.
 BENCH_PACKAGES=(chromium)
 WINDOWS_TARGET=x86_64-pc-windows-gnu

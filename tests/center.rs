@@ -232,7 +232,10 @@ fn tray_bus_name(pid: u64) -> String {
 /// busctl's answer, with its octal escapes of non-ASCII bytes (`\320\236`) decoded.
 fn busctl(args: &[&str]) -> String {
     let out = Command::new("busctl").arg("--user").args(args).output().unwrap();
-    assert!(out.status.success(), "busctl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    if !out.status.success() {
+        let peer = args.iter().find(|a| a.starts_with(':')).map(|n| main_thread_of(n)).unwrap_or_default();
+        panic!("busctl {args:?}: {}{peer}", String::from_utf8_lossy(&out.stderr));
+    }
     let raw = out.stdout;
     let mut bytes = Vec::with_capacity(raw.len());
     let mut i = 0;
@@ -250,6 +253,23 @@ fn busctl(args: &[&str]) -> String {
         }
     }
     String::from_utf8_lossy(&bytes).trim().to_owned()
+}
+
+/// Where the process behind bus name `name` is now: its main thread's stack
+/// (gdb), which serves the tray's D-Bus objects. For a call that timed out
+/// (this test once waited 25 s for the menu after "Do not disturb").
+fn main_thread_of(name: &str) -> String {
+    let status = Command::new("busctl").args(["--user", "status", name]).output().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+    let Some(pid) = status.lines().find_map(|l| l.strip_prefix("PID=")).map(str::to_owned) else {
+        return format!("\n(no PID for {name})");
+    };
+    let gdb = Command::new("timeout")
+        .args(["60", "gdb", "-p", &pid, "-batch", "-ex", "info threads", "-ex", "thread 1", "-ex", "bt 40"])
+        .output();
+    match gdb {
+        Ok(o) => format!("\n--- pid {pid}, its threads and main thread's stack (gdb) ---\n{}", String::from_utf8_lossy(&o.stdout)),
+        Err(e) => format!("\n(no stack of pid {pid}: gdb: {e})"),
+    }
 }
 
 /// The tray's label as the panel reads it ("" when none).

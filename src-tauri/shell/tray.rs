@@ -36,6 +36,9 @@ pub struct Tray {
     base: Option<(Vec<u8>, u32, u32)>,
     /// What the tray shows now, for `kolokol status`.
     pub shown: Mutex<TrayState>,
+    /// Held through an update: refreshes come from several threads, and
+    /// the icon drawn must be the count recorded in `shown`.
+    updating: Mutex<()>,
 }
 
 pub fn create(app: &AppHandle, lang: Lang, dnd: bool, control_problem: Option<String>, fleet: bool) -> tauri::Result<Tray> {
@@ -90,12 +93,13 @@ pub fn create(app: &AppHandle, lang: Lang, dnd: bool, control_problem: Option<St
         builder = builder.icon(Image::from_bytes(include_bytes!("../../icons/tray-template.png"))?).icon_as_template(true);
     }
     let icon = builder.build(app)?;
-    Ok(Tray { icon, account, open, workbench, recent, history, dnd: dnd_item, login, quit, control, fleet, base, shown: Mutex::new(TrayState::default()) })
+    Ok(Tray { icon, account, open, workbench, recent, history, dnd: dnd_item, login, quit, control, fleet, base, shown: Mutex::new(TrayState::default()), updating: Mutex::new(()) })
 }
 
 impl Tray {
     /// Shows what `look` says.
     pub fn update(&self, look: Look) {
+        let _updating = self.updating.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((item, _)) = &self.control {
             let _ = item.set_text(look.control.as_deref().unwrap_or_default());
         }
@@ -116,16 +120,21 @@ impl Tray {
         let _ = self.dnd.set_checked(st.do_not_disturb);
         let _ = self.icon.set_title(st.label.as_deref());
         let _ = self.icon.set_tooltip(Some(&st.tooltip));
-        let mut shown = self.shown.lock().unwrap_or_else(|e| e.into_inner());
         // macOS shows the title beside its template icon; elsewhere draw the
-        // count (only when the label changes: "99+" stays "99+").
-        if !cfg!(target_os = "macos") && (shown.label != st.label || shown.tooltip.is_empty()) {
+        // count (only when the label changes: "99+" stays "99+"). The lock is
+        // not held while the icon is set, so `kolokol status` (which reads
+        // `shown` from the control thread) never waits on the tray's drawing.
+        let redraw = {
+            let shown = self.shown.lock().unwrap_or_else(|e| e.into_inner());
+            !cfg!(target_os = "macos") && (shown.label != st.label || shown.tooltip.is_empty())
+        };
+        if redraw {
             if let Some((rgba, w, h)) = &self.base {
                 let drawn = badge::draw(rgba, *w, *h, st.unread);
                 let _ = self.icon.set_icon(Some(Image::new_owned(drawn, *w, *h)));
             }
         }
-        *shown = look.state;
+        *self.shown.lock().unwrap_or_else(|e| e.into_inner()) = look.state;
     }
 }
 
