@@ -570,8 +570,10 @@ async fn start_at_login_from_the_tray() {
     assert!(entries().is_empty());
     let name = tray_bus_name(st["pid"].as_u64().unwrap());
     click_tray_item(&name, "Start at login");
-    let entry = wait_until("an autostart entry", || entries().into_iter().next());
-    let text = std::fs::read_to_string(&entry).unwrap();
+    // Read once written: the file exists a moment before its text does.
+    let text = wait_until("an autostart entry", || {
+        entries().into_iter().next().and_then(|e| std::fs::read_to_string(e).ok()).filter(|t| t.contains("Exec="))
+    });
     assert!(text.contains("--minimized") && text.contains("--data-dir"), "{text}");
     // The `kolokol` command, not the window app it hands over to.
     let command = dunce::canonicalize(support::APP_BIN).unwrap();

@@ -6,6 +6,7 @@
 //! platform has one and as a badge drawn into the icon. What it says comes
 //! from `channels::tray`, which the tray-only process's tray shares.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use tauri::image::Image;
@@ -36,9 +37,8 @@ pub struct Tray {
     base: Option<(Vec<u8>, u32, u32)>,
     /// What the tray shows now, for `kolokol status`.
     pub shown: Mutex<TrayState>,
-    /// Held through an update: refreshes come from several threads, and
-    /// the icon drawn must be the count recorded in `shown`.
-    updating: Mutex<()>,
+    /// A refresh is queued on the main thread and has not started yet.
+    queued: AtomicBool,
 }
 
 pub fn create(app: &AppHandle, lang: Lang, dnd: bool, control_problem: Option<String>, fleet: bool) -> tauri::Result<Tray> {
@@ -93,13 +93,13 @@ pub fn create(app: &AppHandle, lang: Lang, dnd: bool, control_problem: Option<St
         builder = builder.icon(Image::from_bytes(include_bytes!("../../icons/tray-template.png"))?).icon_as_template(true);
     }
     let icon = builder.build(app)?;
-    Ok(Tray { icon, account, open, workbench, recent, history, dnd: dnd_item, login, quit, control, fleet, base, shown: Mutex::new(TrayState::default()), updating: Mutex::new(()) })
+    Ok(Tray { icon, account, open, workbench, recent, history, dnd: dnd_item, login, quit, control, fleet, base, shown: Mutex::new(TrayState::default()), queued: AtomicBool::new(false) })
 }
 
 impl Tray {
     /// Shows what `look` says.
-    pub fn update(&self, look: Look) {
-        let _updating = self.updating.lock().unwrap_or_else(|e| e.into_inner());
+    /// On the main thread only (see `refresh`).
+    fn update(&self, look: Look) {
         if let Some((item, _)) = &self.control {
             let _ = item.set_text(look.control.as_deref().unwrap_or_default());
         }
@@ -122,8 +122,8 @@ impl Tray {
         let _ = self.icon.set_tooltip(Some(&st.tooltip));
         // macOS shows the title beside its template icon; elsewhere draw the
         // count (only when the label changes: "99+" stays "99+"). The lock is
-        // not held while the icon is set, so `kolokol status` (which reads
-        // `shown` from the control thread) never waits on the tray's drawing.
+        // not held while the icon is set: `kolokol status` reads `shown` from
+        // the control thread and never waits on the tray's drawing.
         let redraw = {
             let shown = self.shown.lock().unwrap_or_else(|e| e.into_inner());
             !cfg!(target_os = "macos") && (shown.label != st.label || shown.tooltip.is_empty())
@@ -138,10 +138,33 @@ impl Tray {
     }
 }
 
-/// Refreshes the tray from the store and settings.
+/// Refreshes the tray from the store and settings, on the main thread, soon.
+///
+/// The tray's icon and menu live on the main thread: Tauri runs a call made
+/// from another thread there and waits for it. Refreshes came from the
+/// history's writer, the ingress and commands as well as from the main
+/// thread's menu clicks, so one thread could hold the tray's state waiting
+/// for the main thread while the main thread waited for that state: the app
+/// hung (the center test caught it with gdb, after "Do not disturb"). Queued,
+/// they never wait on each other, and a burst of calls that asks for
+/// thousands of refreshes while one is queued costs that one.
 pub fn refresh(app: &AppHandle) {
+    let Some(tray) = app.try_state::<Tray>() else { return };
+    if tray.queued.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let handle = app.clone();
+    if let Err(e) = app.run_on_main_thread(move || refresh_now(&handle)) {
+        tray.queued.store(false, Ordering::SeqCst);
+        tracing::warn!("tray not refreshed: {e}");
+    }
+}
+
+fn refresh_now(app: &AppHandle) {
     let state = app.state::<AppState>();
     let Some(tray) = app.try_state::<Tray>() else { return };
+    // Cleared before reading: a change from now on queues another refresh.
+    tray.queued.store(false, Ordering::SeqCst);
     let settings = state.settings.get();
     let running = state.background.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let account = state.settings.account().and_then(|u| u.host_str().map(str::to_owned));
