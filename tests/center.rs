@@ -256,18 +256,19 @@ fn busctl(args: &[&str]) -> String {
 }
 
 /// Where the process behind bus name `name` is now: its main thread's stack
-/// (gdb), which serves the tray's D-Bus objects. For a call that timed out
-/// (this test once waited 25 s for the menu after "Do not disturb").
+/// (gdb), which serves the tray's D-Bus objects, then every thread's top.
+/// For a call that timed out (the test once waited 25 s for the menu after
+/// "Do not disturb": the tray's deadlock that `tray::refresh` now avoids).
 fn main_thread_of(name: &str) -> String {
     let status = Command::new("busctl").args(["--user", "status", name]).output().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
     let Some(pid) = status.lines().find_map(|l| l.strip_prefix("PID=")).map(str::to_owned) else {
         return format!("\n(no PID for {name})");
     };
     let gdb = Command::new("timeout")
-        .args(["60", "gdb", "-p", &pid, "-batch", "-ex", "info threads", "-ex", "thread 1", "-ex", "bt 40"])
+        .args(["60", "gdb", "-p", &pid, "-batch", "-ex", "thread 1", "-ex", "bt 40", "-ex", "thread apply all bt 12"])
         .output();
     match gdb {
-        Ok(o) => format!("\n--- pid {pid}, its threads and main thread's stack (gdb) ---\n{}", String::from_utf8_lossy(&o.stdout)),
+        Ok(o) => format!("\n--- pid {pid}: its main thread's stack, then every thread's (gdb) ---\n{}", String::from_utf8_lossy(&o.stdout)),
         Err(e) => format!("\n(no stack of pid {pid}: gdb: {e})"),
     }
 }
