@@ -180,7 +180,7 @@ pub fn run(start: launch::Start) {
             super::ingress::start_http(handle);
             super::ingress::start_fleet(handle);
             handle.manage(tray::create(handle, i18n::Lang::from_setting(&s.language), s.do_not_disturb, problem, s.fleet.enabled)?);
-            tray::refresh(handle);
+            tray::refresh_now(handle);
             tray::refresh_recent(handle);
             state.svc.start_away();
             tracing::info!(tray_ready_ms = state.started.elapsed().as_millis() as u64, "tray ready");

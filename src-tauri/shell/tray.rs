@@ -160,7 +160,9 @@ pub fn refresh(app: &AppHandle) {
     }
 }
 
-fn refresh_now(app: &AppHandle) {
+/// Refreshes the tray at once; on the main thread only (the app's set-up, so
+/// that "tray ready" means the tray shows the count).
+pub fn refresh_now(app: &AppHandle) {
     let state = app.state::<AppState>();
     let Some(tray) = app.try_state::<Tray>() else { return };
     // Cleared before reading: a change from now on queues another refresh.
