@@ -105,11 +105,7 @@ mod bench {
     /// about 11 or about 61 ms.
     fn open_history(pid: u32) -> Duration {
         let sent = click_tray(pid, "History");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !desktop::windows(pid).iter().any(|w| w.title == HISTORY && w.shown) {
-            assert!(Instant::now() < deadline, "no history window shown");
-            std::thread::sleep(Duration::from_millis(2));
-        }
+        desktop::wait_shown_every(pid, HISTORY, Duration::from_millis(2));
         sent.elapsed().unwrap_or_default()
     }
 
@@ -124,7 +120,7 @@ mod bench {
     /// call to that line, both on the wall clock (the log's own timestamp, so
     /// neither reading the menu nor polling the log is counted).
     fn open_workspace(app: &Proc, pid: u32, nth: usize) -> f64 {
-        open_workspace_phases(app, pid, nth).last().map(|p| p.1).unwrap_or_default()
+        open_workspace_phases(app, pid, nth)[PHASES.len() - 1].unwrap_or_default()
     }
 
     /// What the window app logs on its way from the hand-over to the page,
@@ -138,8 +134,8 @@ mod bench {
     ];
 
     /// Tray click → each of `PHASES` of the `nth` hand-over, in ms from the
-    /// click's D-Bus call to the log line's own time stamp.
-    fn open_workspace_phases(app: &Proc, pid: u32, nth: usize) -> Vec<(&'static str, f64)> {
+    /// click's D-Bus call to the log line's own time stamp (`None`: not logged).
+    fn open_workspace_phases(app: &Proc, pid: u32, nth: usize) -> Vec<Option<f64>> {
         let sent = click_tray(pid, "Open workspace");
         wait_until(60, "the workspace page loaded", || app.log().lines().filter(|l| l.contains("workspace page loaded")).nth(nth - 1).map(|_| ()));
         // The window app's lines since the nth hand-over began (the tray-only
@@ -149,11 +145,11 @@ mod bench {
         let begin = ui.iter().enumerate().filter(|(_, l)| l.contains(" starting")).map(|(i, _)| i).nth(nth - 1).unwrap_or(0);
         PHASES
             .iter()
-            .filter_map(|(name, marker)| {
+            .map(|(_, marker)| {
                 let line = ui[begin..].iter().find(|l| l.contains(marker))?;
                 let stamp = line.split_whitespace().next().unwrap_or_default();
                 let at = humantime::parse_rfc3339(stamp).unwrap_or_else(|e| panic!("no timestamp in the log line {line:?}: {e}"));
-                Some((*name, at.duration_since(sent).unwrap_or_default().as_secs_f64() * 1e3))
+                Some(at.duration_since(sent).unwrap_or_default().as_secs_f64() * 1e3)
             })
             .collect()
     }
@@ -170,13 +166,11 @@ mod bench {
         let mut phases: Vec<Vec<f64>> = vec![Vec::new(); PHASES.len()];
         for i in 1..=n {
             let seen = open_workspace_phases(&app, pid, i);
-            let ms = seen.last().map(|p| p.1).unwrap_or_default();
-            let steps: Vec<String> = seen.iter().map(|(name, at)| format!("{name} {at:.0}")).collect();
+            let ms = seen[PHASES.len() - 1].unwrap_or_default();
+            let steps: Vec<String> = PHASES.iter().zip(&seen).filter_map(|((name, _), at)| Some(format!("{name} {:.0}", (*at)?))).collect();
             println!("  tray click → workspace page loaded {ms:>7.0} ms ({})", steps.join(", "));
-            for (name, at) in &seen {
-                if let Some(k) = PHASES.iter().position(|p| p.0 == *name) {
-                    phases[k].push(*at);
-                }
+            for (all, at) in phases.iter_mut().zip(seen) {
+                all.extend(at);
             }
             times.push(ms);
             desktop::wait_shown(pid, WORKSPACE);

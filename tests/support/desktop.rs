@@ -133,13 +133,19 @@ pub fn windows(pid: u32) -> Vec<XWindow> {
 
 /// Waits until process `pid` shows a window titled `title`.
 pub fn wait_shown(pid: u32, title: &str) -> XWindow {
+    wait_shown_every(pid, title, Duration::from_millis(50))
+}
+
+/// [`wait_shown`], looking every `step` (a benchmark timing the window wants
+/// a finer step than a test needs).
+pub fn wait_shown_every(pid: u32, title: &str, step: Duration) -> XWindow {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Some(w) = windows(pid).into_iter().find(|w| w.title == title && w.shown) {
             return w;
         }
         assert!(Instant::now() < deadline, "no shown window {title:?} of pid {pid}: {:?}", windows(pid));
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(step);
     }
 }
 
