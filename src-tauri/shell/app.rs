@@ -39,6 +39,7 @@ pub fn run(start: launch::Start) {
     });
     // First, while this is the only thread: it may set an environment variable.
     super::webkit::choose_painting();
+    super::webkit::release_caches_in_web_processes();
 
     let svc = Services::open(data_dir.clone(), started, |action| {
         // Opened through the app handle once it exists (see setup).

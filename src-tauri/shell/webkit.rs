@@ -8,7 +8,10 @@
 //!   less RSS while one is open here;
 //! - without a GPU render node, pages painted by the CPU instead of software
 //!   GL (`choose_painting`): no long frames in a burst of popups, and the
-//!   workspace 25 MiB smaller here.
+//!   workspace 25 MiB smaller here;
+//! - web processes release their caches every 10 s once past 60 MB
+//!   (`release_caches_in_web_processes`): a page raising popups all day no
+//!   longer grows with them.
 //!
 //! Measured and dropped: the same for the workspace (about 50 MiB less where
 //! there is no GPU, re-measured 2026-12-01 with CPU painting), because without
@@ -48,6 +51,98 @@ pub fn choose_painting() {
             std::env::set_var(VAR, "1");
         }
     }
+}
+
+/// Footprint of a web process above which WebKit releases its caches.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+const RELEASE_CACHES_ABOVE_MB: f64 = 60.0;
+/// How often a web process compares its footprint with that (WebKit: 30 s).
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+const RELEASE_EVERY_S: f64 = 10.0;
+
+/// Web processes release their caches every 10 s once past 60 MB.
+///
+/// A WebKit web process keeps caches of what it laid out and drew (fonts'
+/// data and glyph widths, selector queries, line layouts, parsed style
+/// sheets, dead cached resources) until it is under memory pressure, and by
+/// default that starts at a third of min(RAM, 3 GB), 1 GB here: a page
+/// raising popups all day kept growing, about 4 MiB a minute at 33 calls a
+/// second (`cargo bench --bench memory -- growth`). Past WebKit's
+/// "conservative" threshold every poll releases those caches, which is cheap;
+/// the "strict" level (garbage collection, JIT code, decoded images),
+/// which would cost a large page like amoCRM a pause each time, stays at
+/// WebKit's default.
+///
+/// The settings are a construct-only property of the web context, and wry
+/// builds the context without them: the context class's property setter
+/// is wrapped to hand WebKit these settings whenever a context is built
+/// with none. Call before any web context exists, on the main thread.
+pub fn release_caches_in_web_processes() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: see `pressure::install`.
+    unsafe {
+        pressure::install()
+    };
+}
+
+#[cfg(target_os = "linux")]
+mod pressure {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::OnceLock;
+    use webkit2gtk::ffi as wk;
+    use webkit2gtk::glib::gobject_ffi as go;
+
+    type SetProperty = unsafe extern "C" fn(*mut go::GObject, u32, *mut go::GValue, *mut go::GParamSpec);
+    static ORIGINAL: OnceLock<SetProperty> = OnceLock::new();
+    /// Kolokol's settings, built once and never freed (WebKit copies them).
+    static SETTINGS: OnceLock<usize> = OnceLock::new();
+    /// How many contexts got them: for the test.
+    pub(super) static GIVEN: AtomicUsize = AtomicUsize::new(0);
+
+    /// SAFETY: once, before another thread touches GObject classes (the
+    /// class struct is patched in place); later calls do nothing.
+    pub(super) unsafe fn install() {
+        if SETTINGS.get().is_some() {
+            return;
+        }
+        let s = wk::webkit_memory_pressure_settings_new();
+        let limit = wk::webkit_memory_pressure_settings_get_memory_limit(s) as f64;
+        let strict = wk::webkit_memory_pressure_settings_get_strict_threshold(s);
+        wk::webkit_memory_pressure_settings_set_conservative_threshold(s, super::conservative_threshold(limit, strict));
+        wk::webkit_memory_pressure_settings_set_poll_interval(s, super::RELEASE_EVERY_S);
+        let _ = SETTINGS.set(s as usize);
+        tracing::info!(limit_mb = limit, poll_s = super::RELEASE_EVERY_S, "web processes release their caches past {} MB", super::RELEASE_CACHES_ABOVE_MB);
+        // Held for the life of the process, so the patched class stays.
+        let class = go::g_type_class_ref(wk::webkit_web_context_get_type()) as *mut go::GObjectClass;
+        match (*class).set_property {
+            Some(f) if ORIGINAL.set(f).is_ok() => (*class).set_property = Some(set_property),
+            _ => tracing::warn!("web processes keep WebKit's memory-pressure settings: the context class has no setter"),
+        }
+    }
+
+    unsafe extern "C" fn set_property(obj: *mut go::GObject, id: u32, value: *mut go::GValue, pspec: *mut go::GParamSpec) {
+        let original = ORIGINAL.get().expect("installed before the class was patched");
+        let name = std::ffi::CStr::from_ptr(go::g_param_spec_get_name(pspec));
+        // GObject sets every construct-only property, given or not: a null
+        // one is WebKit's default; settings someone passed are left alone.
+        let (true, Some(&ours)) = (name.to_bytes() == b"memory-pressure-settings" && go::g_value_get_boxed(value).is_null(), SETTINGS.get()) else {
+            return original(obj, id, value, pspec);
+        };
+        let mut v: go::GValue = std::mem::zeroed();
+        go::g_value_init(&mut v, wk::webkit_memory_pressure_settings_get_type());
+        go::g_value_set_boxed(&mut v, ours as *const std::ffi::c_void);
+        original(obj, id, &mut v, pspec);
+        go::g_value_unset(&mut v);
+        GIVEN.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The conservative threshold, a fraction of the memory limit (MB), that
+/// puts it at `RELEASE_CACHES_ABOVE_MB`, kept below the strict one.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+fn conservative_threshold(limit_mb: f64, strict: f64) -> f64 {
+    let wanted = if limit_mb > 0.0 { RELEASE_CACHES_ABOVE_MB / limit_mb } else { strict / 2.0 };
+    wanted.clamp(0.01, strict * 0.9)
 }
 
 /// Whether pages should be painted by the CPU rather than by a (software) GPU.
@@ -152,6 +247,42 @@ pub fn own_window(w: &WebviewWindow) {
 #[cfg(test)]
 mod tests {
     use super::cpu_painting;
+
+    #[test]
+    fn caches_are_released_above_60_mb_below_the_strict_level() {
+        assert!((super::conservative_threshold(3072.0, 0.5) * 3072.0 - 60.0).abs() < 0.5, "60 MB of WebKit's usual 3 GB limit");
+        assert!((super::conservative_threshold(1000.0, 0.5) - 0.06).abs() < 1e-9);
+        assert_eq!(super::conservative_threshold(64.0, 0.5), 0.45, "never at or above the strict threshold");
+        assert_eq!(super::conservative_threshold(0.0, 0.5), 0.25, "no limit known: half the strict threshold");
+        assert_eq!(super::conservative_threshold(1e9, 0.5), 0.01, "WebKit wants more than 0");
+    }
+
+    /// The real WebKit class: a context built as wry builds it gets the
+    /// settings, one built with settings of its own keeps them (WebKit
+    /// cannot be asked back: the property is write-only).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn web_contexts_get_the_memory_pressure_settings() {
+        use std::sync::atomic::Ordering::Relaxed;
+        extern "C" {
+            // GTK is linked through WebKit; a web context needs it initialised.
+            fn gtk_init_check(argc: *mut std::ffi::c_int, argv: *mut *mut *mut std::ffi::c_char) -> std::ffi::c_int;
+        }
+        // SAFETY: no arguments; the only GTK user in this test binary.
+        let display = unsafe { gtk_init_check(std::ptr::null_mut(), std::ptr::null_mut()) } != 0;
+        assert!(display, "no display: run the tests in ./dev.sh test's session (Xvfb)");
+        super::release_caches_in_web_processes();
+        super::release_caches_in_web_processes(); // a second call changes nothing
+        let given = &super::pressure::GIVEN;
+        let before = given.load(Relaxed);
+        let _wry_like = webkit2gtk::WebContext::builder().build();
+        assert_eq!(given.load(Relaxed), before + 1, "a context was built without Kolokol's settings");
+        // SAFETY: a new boxed value, owned by `theirs` (the binding's `new`
+        // asks for gtk-rs's own initialisation, which this test skips).
+        let theirs: webkit2gtk::MemoryPressureSettings = unsafe { webkit2gtk::glib::translate::from_glib_full(webkit2gtk::ffi::webkit_memory_pressure_settings_new()) };
+        let _own: webkit2gtk::WebContext = webkit2gtk::glib::Object::builder().property("memory-pressure-settings", &theirs).build();
+        assert_eq!(given.load(Relaxed), before + 1, "settings a caller passed were replaced");
+    }
 
     #[test]
     fn the_cpu_paints_only_without_a_usable_gpu() {
