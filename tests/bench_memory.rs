@@ -142,7 +142,14 @@ mod bench {
         // app logs "starting" and "tray ready" too, with `tray_only` in them).
         let log = app.log();
         let ui: Vec<&str> = log.lines().filter(|l| !l.contains("tray_only")).collect();
-        let begin = ui.iter().enumerate().filter(|(_, l)| l.contains(" starting")).map(|(i, _)| i).nth(nth - 1).unwrap_or(0);
+        // Not found would read an earlier hand-over's steps, page loaded included.
+        let begin = ui
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.contains(" starting"))
+            .map(|(i, _)| i)
+            .nth(nth - 1)
+            .unwrap_or_else(|| panic!("no \"starting\" of hand-over {nth} in the window app's log:\n{log}"));
         PHASES
             .iter()
             .map(|(_, marker)| {
