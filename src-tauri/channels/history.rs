@@ -51,6 +51,8 @@ const RETENTION_RECHECK: Duration = Duration::from_secs(3600);
 const MAX_BODY: usize = 4 << 20;
 /// Idle read connections kept open.
 const MAX_IDLE_READERS: usize = 4;
+/// The writer's page cache, in KiB (a negative `cache_size`).
+const WRITER_CACHE_KIB: i64 = -512;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 // ---------------------------------------------------------------- public types
@@ -1362,6 +1364,9 @@ fn configure_writer(c: &Connection) -> Result<(), String> {
         // during which a PASSIVE checkpoint from outside never catches up and
         // the WAL would otherwise only grow).
         c.pragma_update(None, "wal_autocheckpoint", 8192)?;
+        // The writer appends, so the pages it needs are few; SQLite's default
+        // (2 MB) only filled up with pages it wrote once, for the app's lifetime.
+        c.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
         Ok(mode)
     })()
     .map_err(|e: rusqlite::Error| e.to_string())?;
@@ -1878,6 +1883,16 @@ mod tests {
         assert_eq!((p2.rows.len(), p2.next_before_seq), (5, None));
         h.mark_all_read().unwrap();
         assert_eq!(h.list(&after(Filter::Unread, None, 50)).unwrap().total, 0);
+    }
+
+    #[test]
+    fn the_writer_keeps_a_small_page_cache() {
+        let (_d, path) = temp();
+        let c = Connection::open(&path).unwrap();
+        let default: i64 = c.pragma_query_value(None, "cache_size", |r| r.get(0)).unwrap();
+        configure_writer(&c).unwrap();
+        let set: i64 = c.pragma_query_value(None, "cache_size", |r| r.get(0)).unwrap();
+        assert_eq!((set, default), (WRITER_CACHE_KIB, -2000), "the writer's cache, against SQLite's default");
     }
 
     #[test]
