@@ -319,9 +319,11 @@ mod bench {
     /// `widget`: the page is opened as a local target (`kolokol open`, the
     /// workbench window with its call log beside it); otherwise it is the
     /// account's page, served over http, as an agent has amoCRM open.
+    /// `KOLOKOL_BENCH_MINUTES=N` (even) runs N minutes at the same rate (A/B trials;
+    /// the goal is read on the full 10).
     fn growth(widget: bool) {
-        const CALLS: usize = 20_000;
-        const MINUTES: u64 = 10;
+        let minutes: u64 = std::env::var("KOLOKOL_BENCH_MINUTES").ok().and_then(|s| s.parse().ok()).filter(|&m| m >= 2 && m % 2 == 0).unwrap_or(10);
+        let calls = 2_000 * minutes as usize;
         let (tmp, data) = data_folder();
         let folder = tmp.path().join("page");
         std::fs::create_dir(&folder).unwrap();
@@ -334,14 +336,14 @@ mod bench {
   const N = APP.notifications, every = {every};
   let i = 0;
   const tick = setInterval(() => {{
-    if (i >= {CALLS}) return clearInterval(tick);
+    if (i >= {calls}) return clearInterval(tick);
     const k = i++;
     if (k % 3 === 0) N.show_message({{ header: "Message " + k, text: "Client card updated" }});
     else if (k % 3 === 1) N.add_call({{ text: "Call from +7 999 " + (1000000 + k), from: "Caller " + k, to: "Agent", duration: k % 600, element: {{ id: k, type: "contact" }} }});
     else N.add_error({{ header: "Error", text: "Task " + k + " not created: contact not found" }});
   }}, every);
 }}, {settle}));"#,
-                every = MINUTES * 60_000 / CALLS as u64,
+                every = minutes * 60_000 / calls as u64,
                 settle = SETTLE.as_millis() + 2_000,
             ),
         )
@@ -358,18 +360,18 @@ mod bench {
         app.wait_log("workspace page loaded");
         let pid = app.child.id();
         let what = if widget { "a widget page opened with `kolokol open`" } else { "the account's page" };
-        println!("growth: Kolokol (pid {pid}), {CALLS} calls over {MINUTES} minutes from {what} in the workspace");
+        println!("growth: Kolokol (pid {pid}), {calls} calls over {minutes} minutes from {what} in the workspace");
         let first = measure("before the calls", pid);
         let t0 = Instant::now();
         let mut last = first.pss_kib;
-        for m in (2..=MINUTES).step_by(2) {
+        for m in (2..=minutes).step_by(2) {
             std::thread::sleep(Duration::from_secs(m * 60).saturating_sub(t0.elapsed() + SETTLE));
-            let row = measure(if m == MINUTES { "after 10 minutes" } else { "every 2 minutes" }, pid);
+            let row = measure(if m == minutes { "at the end" } else { "every 2 minutes" }, pid);
             last = row.pss_kib;
         }
         // The page's timer runs a little behind its schedule: wait for its
         // last calls (up to a minute) before counting what was stored.
-        let expected = CALLS - CALLS.div_ceil(3);
+        let expected = calls - calls.div_ceil(3);
         let stored = || {
             let out = Command::new(support::APP_BIN).arg("--data-dir").arg(&data).args(["history", "--json", "--limit", "20000"]).output().unwrap();
             serde_json::from_slice::<serde_json::Value>(&out.stdout).map(|v| v.as_array().map_or(0, Vec::len)).unwrap_or(0)
@@ -388,7 +390,7 @@ mod bench {
         std::thread::sleep(Duration::from_secs(60).saturating_sub(SETTLE));
         let minute = measure("a minute after the last call", pid).pss_kib;
         println!(
-            "  PSS {:.0} → {:.0} MiB: {:+.1} % over {MINUTES} minutes ({stored} rows in the history, of {} add_call/add_error sent)",
+            "  PSS {:.0} → {:.0} MiB: {:+.1} % over {minutes} minutes ({stored} rows in the history, of {} add_call/add_error sent)",
             mib(first.pss_kib),
             mib(last),
             pct(last),
