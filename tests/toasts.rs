@@ -84,6 +84,28 @@ impl Session {
         String::from_utf8_lossy(&out.stdout).contains("boolean true")
     }
 
+    /// How many connections the process `pid` holds to this bus.
+    fn connections_of(&self, pid: u32) -> usize {
+        let send = |args: &[&str]| {
+            let out = Command::new("dbus-send")
+                .args(["--session", "--dest=org.freedesktop.DBus", "--print-reply", "/org/freedesktop/DBus"])
+                .args(args)
+                .env("DBUS_SESSION_BUS_ADDRESS", &self.bus.address)
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        let names = send(&["org.freedesktop.DBus.ListNames"]);
+        names
+            .split('"')
+            .filter(|n| n.starts_with(':'))
+            .filter(|n| {
+                let out = send(&["org.freedesktop.DBus.GetConnectionUnixProcessID", &format!("string:{n}")]);
+                out.split_whitespace().last() == Some(&pid.to_string())
+            })
+            .count()
+    }
+
     fn dunstctl(&self, args: &[&str]) -> String {
         let out = Command::new("dunstctl").args(args).env("DBUS_SESSION_BUS_ADDRESS", &self.bus.address).output().unwrap();
         assert!(out.status.success(), "dunstctl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
@@ -233,6 +255,41 @@ fn clicking_a_call_reports_its_card_and_dismiss_closes_it() {
     toasts.dismiss("", "c2");
     wait_until("dismiss to close it", Duration::from_secs(5), || s.displayed() == 0);
     assert!(actions.try_recv().is_err(), "closing is not a click");
+}
+
+/// Every toast goes over one session-bus connection, and one thread hands
+/// the server's clicks and closes to the right toast: six toasts on screen
+/// (calls stay until the agent closes them) hold no thread or connection each.
+#[test]
+fn toasts_on_screen_share_one_connection_and_one_listener() {
+    let s = session(true);
+    let (toasts, actions) = start();
+    wait_available(&toasts);
+    for i in 1..=3 {
+        toasts.show(&note(Method::AddCall, &format!("c{i}"), json!({"text": "ring", "from": "1", "element": {"id": i, "type": "lead"}})));
+        toasts.show(&note(Method::AddError, &format!("e{i}"), json!({"header": "Error", "text": format!("number {i}")})));
+    }
+    wait_until("six toasts on screen", Duration::from_secs(5), || s.displayed() == 6);
+
+    let threads: Vec<String> = std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .map(|c| c.trim().to_owned())
+        .collect();
+    let ours = threads.iter().filter(|t| t.starts_with("kolokol-toast")).count();
+    assert_eq!(ours, 2, "the worker and the listener, whatever is on screen: {threads:?}");
+    assert_eq!(s.connections_of(std::process::id()), 1, "one connection to the bus");
+
+    // Each toast still reports its own click: the clicked call's card opens.
+    s.dunstctl(&["action", "0"]);
+    let a = actions.recv_timeout(Duration::from_secs(5)).expect("an action report");
+    let n = a.notification_id.strip_prefix('c').unwrap_or_else(|| panic!("a call was clicked: {a:?}"));
+    assert_eq!(a.opens, Opens::Link(format!("https://example.amocrm.ru/leads/detail/{n}")), "{a:?}");
+    wait_until("the clicked toast to close", Duration::from_secs(5), || s.displayed() == 5);
+    let other = if n == "1" { "c2" } else { "c1" };
+    toasts.dismiss("", other);
+    wait_until("dismiss to close another", Duration::from_secs(5), || s.displayed() == 4);
+    assert!(actions.try_recv().is_err(), "one click, one report");
 }
 
 /// Back from do-not-disturb or a locked screen: one summary of what arrived,

@@ -937,115 +937,229 @@ fn hung_reason() -> String {
 
 #[cfg(all(unix, not(target_os = "macos")))]
 mod os {
-    use std::future::Future;
-    use std::pin::pin;
-    use std::sync::Arc;
-    use std::task::{Context, Poll, Wake, Waker};
+    use std::collections::{BTreeMap, HashMap};
+    use std::sync::{Arc, Mutex};
     use std::thread;
     use std::time::Instant;
 
-    use notify_rust::{Hint, NotificationHandle, NotificationResponse, Timeout, Urgency};
+    use notify_rust::{Hint, Timeout, Urgency};
+    use zbus::blocking::{fdo::DBusProxy, Connection, MessageIterator};
+    use zbus::message::{Flags, Message, Type};
+    use zbus::names::{BusName, OwnedUniqueName};
+    use zbus::zvariant::Value;
+    use zbus::MatchRule;
 
-    use super::{Content, Kind, APP_NAME};
+    use super::{lock, Content, Kind, APP_NAME};
 
-    /// Shared by the click watcher and `dismiss`, which both need the handle's connection.
-    pub type Closer = Arc<NotificationHandle>;
+    const SERVER: &str = "org.freedesktop.Notifications";
+    const PATH: &str = "/org/freedesktop/Notifications";
+
+    /// The toast's server id: closed over the shared connection.
+    pub type Closer = u32;
 
     pub struct Sent {
         pub server_id: u32,
         pub at: Instant,
-        handle: NotificationHandle,
+    }
+
+    /// What `Notify` takes (notify-rust's builder hides the id it replaces).
+    pub struct Toast {
+        pub summary: String,
+        pub body: String,
+        /// Key, label, key, label…
+        pub actions: Vec<String>,
+        pub hints: Vec<Hint>,
+        pub timeout: Timeout,
+        replaces: u32,
+    }
+
+    type OnAction = Box<dyn FnOnce(&str) + Send>;
+
+    /// One session-bus connection for every toast, and one thread that hands
+    /// the server's `ActionInvoked` / `NotificationClosed` to the toast's
+    /// watcher. notify-rust opens a connection per toast, and a watched toast
+    /// kept it, with a thread of ours and one of zbus's, until it was closed:
+    /// calls stay on screen until the agent closes them, so an agent's app
+    /// held up to 64 of each, and every one woke for every other toast's
+    /// signal. Some servers signal only the connection that sent the toast;
+    /// this one sent them all.
+    struct Bus {
+        conn: Connection,
+    }
+
+    static BUS: Mutex<Option<Arc<Bus>>> = Mutex::new(None);
+    /// By server id; outlives a connection, as most servers signal every one.
+    static WATCHERS: Mutex<BTreeMap<u32, OnAction>> = Mutex::new(BTreeMap::new());
+
+    /// The shared connection, opened (with its listener) on first use and
+    /// again after the bus went away.
+    fn bus() -> Result<Arc<Bus>, String> {
+        let mut slot = lock(&BUS);
+        if let Some(bus) = slot.as_ref() {
+            return Ok(bus.clone());
+        }
+        let conn = Connection::session().map_err(|e| e.to_string())?;
+        // The server's signals only; the owner is checked again per signal,
+        // as the bus daemon resolves a well-known sender and zbus cannot.
+        let rule = MatchRule::builder()
+            .msg_type(Type::Signal)
+            .sender(SERVER)
+            .and_then(|r| r.path(PATH))
+            .and_then(|r| r.interface(SERVER))
+            .map(|r| r.build())
+            .map_err(|e| e.to_string())?;
+        let signals = MessageIterator::for_match_rule(rule, &conn, Some(256)).map_err(|e| e.to_string())?;
+        let bus = Arc::new(Bus { conn });
+        let listener = bus.clone();
+        thread::Builder::new()
+            .name("kolokol-toast-signals".into())
+            .spawn(move || listen(&listener, signals))
+            .map_err(|e| e.to_string())?;
+        *slot = Some(bus.clone());
+        Ok(bus)
+    }
+
+    /// Until the connection closes: each signal goes to its toast's watcher,
+    /// once. A click is followed by a close (dunst leaves the toast up).
+    fn listen(bus: &Arc<Bus>, signals: MessageIterator) {
+        let mut owner: Option<OwnedUniqueName> = None;
+        for msg in signals {
+            let Ok(msg) = msg else { continue };
+            let header = msg.header();
+            let Some(sender) = header.sender().map(|s| s.to_owned()) else { continue };
+            if owner.as_ref().map(|o| o.as_str()) != Some(sender.as_str()) {
+                // First signal, or the server restarted: ask who owns the name now.
+                owner = DBusProxy::new(&bus.conn)
+                    .ok()
+                    .and_then(|p| p.get_name_owner(BusName::from_static_str(SERVER).ok()?).ok());
+                if owner.as_ref().map(|o| o.as_str()) != Some(sender.as_str()) {
+                    continue;
+                }
+            }
+            let body = msg.body();
+            let (id, action) = match header.member().map(|m| m.as_str()) {
+                Some("ActionInvoked") => match body.deserialize::<(u32, String)>() {
+                    Ok(v) => v,
+                    Err(_) => continue,
+                },
+                Some("NotificationClosed") => match body.deserialize::<(u32, u32)>() {
+                    Ok((id, _reason)) => (id, "__closed".to_owned()),
+                    Err(_) => continue,
+                },
+                _ => continue,
+            };
+            let Some(on) = lock(&WATCHERS).remove(&id) else { continue };
+            on(&action);
+            if action != "__closed" {
+                let _ = close_on(&bus.conn, id);
+            }
+        }
+        tracing::info!("the session bus closed the toasts' connection; the next toast reconnects");
+        let mut slot = lock(&BUS);
+        if slot.as_ref().is_some_and(|b| Arc::ptr_eq(b, bus)) {
+            *slot = None;
+        }
+    }
+
+    /// Asks the server to close a toast without waiting for its answer, so a
+    /// hung server cannot block the listener.
+    fn close_on(conn: &Connection, id: u32) -> zbus::Result<()> {
+        let msg = Message::method_call(PATH, "CloseNotification")?
+            .destination(SERVER)?
+            .interface(SERVER)?
+            .with_flags(Flags::NoReplyExpected)?
+            .build(&(id,))?;
+        conn.send(&msg)
+    }
+
+    /// A method call on the shared connection. A broken connection (the bus
+    /// restarted) is closed and the call tried once more on a new one; any
+    /// other error, such as the server's own answer, is final.
+    fn call<R>(method: &str, body: &R) -> Result<zbus::Message, String>
+    where
+        R: serde::Serialize + zbus::zvariant::DynamicType,
+    {
+        let mut retried = false;
+        loop {
+            let bus = bus()?;
+            match bus.conn.call_method(Some(SERVER), PATH, Some(SERVER), method, body) {
+                Ok(reply) => return Ok(reply),
+                Err(e @ zbus::Error::InputOutput(_)) => {
+                    forget(&bus);
+                    if retried {
+                        return Err(e.to_string());
+                    }
+                    retried = true;
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    }
+
+    /// A broken connection is closed and dropped; its listener ends with it.
+    fn forget(bus: &Arc<Bus>) {
+        let mut slot = lock(&BUS);
+        if slot.as_ref().is_some_and(|b| Arc::ptr_eq(b, bus)) {
+            *slot = None;
+        }
+        drop(slot);
+        let _ = bus.conn.clone().close();
     }
 
     pub fn init() {}
 
     /// The server's name and whether it parses markup in bodies.
     pub fn probe() -> Result<(String, bool), String> {
-        let info = notify_rust::get_server_information().map_err(|e| e.to_string())?;
-        let caps = notify_rust::get_capabilities().map_err(|e| e.to_string())?;
-        Ok((format!("{} {}", info.name, info.version), caps.iter().any(|c| c == "body-markup")))
+        let (name, _vendor, version, _spec): (String, String, String, String) =
+            call("GetServerInformation", &())?.body().deserialize().map_err(|e| e.to_string())?;
+        let caps: Vec<String> = call("GetCapabilities", &())?.body().deserialize().map_err(|e| e.to_string())?;
+        Ok((format!("{name} {version}"), caps.iter().any(|c| c == "body-markup")))
     }
 
-    pub fn build(c: &Content, replaces: Option<u32>, body_markup: bool) -> notify_rust::Notification {
-        let mut n = notify_rust::Notification::new();
+    pub fn build(c: &Content, replaces: Option<u32>, body_markup: bool) -> Toast {
         // A server that parses markup (dunst does, with `markup = full`) parses
         // the summary too, so a header like `&lt;span size="xx-large"&gt;`
         // (decoded to markup by the HTML-to-text step) must reach it escaped.
         let text = |s: &str| if body_markup { super::escape_markup(s) } else { s.to_owned() };
-        n.appname(APP_NAME).summary(&text(&c.summary));
-        n.body(&text(&c.body));
-        match c.kind {
-            Kind::Call => {
-                n.urgency(Urgency::Critical)
-                    .hint(Hint::Category("call.incoming".into()))
-                    .timeout(Timeout::Never);
-            }
-            Kind::Error => {
-                n.urgency(Urgency::Normal).hint(Hint::Category("im.error".into()));
-            }
-            Kind::Web => {
-                n.urgency(Urgency::Normal).hint(Hint::Category("im.received".into()));
-            }
+        let (urgency, category, timeout) = match c.kind {
+            Kind::Call => (Urgency::Critical, "call.incoming", Timeout::Never),
+            Kind::Error => (Urgency::Normal, "im.error", Timeout::Default),
+            Kind::Web => (Urgency::Normal, "im.received", Timeout::Default),
+        };
+        Toast {
+            summary: text(&c.summary),
+            body: text(&c.body),
+            actions: c.actions.iter().flat_map(|(key, label)| [(*key).to_owned(), label.clone()]).collect(),
+            hints: vec![Hint::Urgency(urgency), Hint::Category(category.into())],
+            timeout,
+            replaces: replaces.unwrap_or(0),
         }
-        for (key, label) in &c.actions {
-            n.action(key, label);
-        }
-        if let Some(id) = replaces {
-            n.id(id);
-        }
-        n
     }
 
-    pub fn send(n: &notify_rust::Notification) -> Result<Sent, String> {
-        let handle = n.show().map_err(|e| e.to_string())?;
-        Ok(Sent { server_id: handle.id(), at: Instant::now(), handle })
+    pub fn send(t: &Toast) -> Result<Sent, String> {
+        let mut hints: HashMap<&str, Value<'_>> = HashMap::new();
+        for h in &t.hints {
+            match h {
+                Hint::Urgency(u) => hints.insert("urgency", Value::U8(*u as u8)),
+                Hint::Category(c) => hints.insert("category", Value::from(c.as_str())),
+                _ => None,
+            };
+        }
+        let body = (APP_NAME, t.replaces, "", &t.summary, &t.body, &t.actions, hints, i32::from(t.timeout));
+        let server_id: u32 = call("Notify", &body)?.body().deserialize().map_err(|e| e.to_string())?;
+        Ok(Sent { server_id, at: Instant::now() })
     }
 
-    /// Keeps the handle (and its D-Bus connection) alive on a thread until the
-    /// toast is clicked or closed; some servers only signal the sending connection.
+    /// `on` gets the action key, or `__closed`, once; a toast that replaces
+    /// this one (same server id) takes its place.
     pub fn watch(sent: Sent, on: impl FnOnce(&str) + Send + 'static) -> Option<Closer> {
-        let handle = Arc::new(sent.handle);
-        let watched = handle.clone();
-        let spawned = thread::Builder::new().name("kolokol-toast-watch".into()).spawn(move || {
-            let mut acted = false;
-            block_on(watched.wait_for_action_async(|r: &NotificationResponse| {
-                let action = match r {
-                    NotificationResponse::Default => "default",
-                    NotificationResponse::Action(a) => a.as_str(),
-                    _ => "__closed",
-                };
-                acted = action != "__closed";
-                on(action);
-            }));
-            // Some servers (dunst) leave a toast up after a click; it is done with.
-            if acted {
-                block_on(watched.close_async());
-            }
-        });
-        spawned.is_ok().then_some(handle)
+        bus().ok()?;
+        lock(&WATCHERS).insert(sent.server_id, Box::new(on));
+        Some(sent.server_id)
     }
 
-    pub fn close(handle: &Closer) {
-        block_on(handle.close_async());
-    }
-
-    /// zbus runs its own I/O threads, so polling its futures needs nothing but a waker.
-    fn block_on<F: Future>(f: F) -> F::Output {
-        struct Unpark(thread::Thread);
-        impl Wake for Unpark {
-            fn wake(self: Arc<Self>) {
-                self.0.unpark();
-            }
-        }
-        let waker = Waker::from(Arc::new(Unpark(thread::current())));
-        let mut cx = Context::from_waker(&waker);
-        let mut f = pin!(f);
-        loop {
-            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-                return v;
-            }
-            thread::park();
-        }
+    pub fn close(id: &Closer) {
+        let _ = call("CloseNotification", &(*id,));
     }
 }
 
