@@ -990,6 +990,8 @@ mod os {
     static BUS: Mutex<Option<Arc<Bus>>> = Mutex::new(None);
     /// By server id; outlives a connection, as most servers signal every one.
     static WATCHERS: Mutex<BTreeMap<u32, OnAction>> = Mutex::new(BTreeMap::new());
+    /// Above the registry's own limit, which the away summary is outside of.
+    const MAX_WATCHERS: usize = 4 * super::MAX_WATCHED;
 
     /// The shared connection, opened (with its listener) on first use and
     /// again after the bus went away.
@@ -1151,15 +1153,25 @@ mod os {
     }
 
     /// `on` gets the action key, or `__closed`, once; a toast that replaces
-    /// this one (same server id) takes its place.
+    /// this one (same server id) takes its place. Nothing is waited for here:
+    /// the connection that sent the toast is already listening.
     pub fn watch(sent: Sent, on: impl FnOnce(&str) + Send + 'static) -> Option<Closer> {
-        bus().ok()?;
-        lock(&WATCHERS).insert(sent.server_id, Box::new(on));
+        let mut watchers = lock(&WATCHERS);
+        // Toasts a restarted server forgot never signal: the oldest ids go.
+        while watchers.len() >= MAX_WATCHERS {
+            watchers.pop_first();
+        }
+        watchers.insert(sent.server_id, Box::new(on));
         Some(sent.server_id)
     }
 
     pub fn close(id: &Closer) {
         let _ = call("CloseNotification", &(*id,));
+    }
+
+    #[cfg(test)]
+    pub fn watching(ids: std::ops::Range<u32>) -> Vec<u32> {
+        lock(&WATCHERS).range(ids).map(|(id, _)| *id).collect()
     }
 }
 
@@ -1402,6 +1414,20 @@ mod tests {
         assert_eq!(t.body, "+7 999\na < b", "plain text on Windows and macOS");
         let e = content(&n, Kind::Error, &Labels::english());
         assert_ne!(os::build(&e, None, false).timeout, notify_rust::Timeout::Never, "errors time out");
+    }
+
+    /// Watchers of toasts that never signal (a restarted server forgot them)
+    /// are bounded: the oldest server ids go first.
+    #[cfg(all(unix, not(target_os = "macos")))]
+    #[test]
+    fn watchers_of_forgotten_toasts_are_bounded() {
+        let base = u32::MAX - 10_000;
+        for id in base..base + 1_000 {
+            os::watch(os::Sent { server_id: id, at: std::time::Instant::now() }, |_| {});
+        }
+        let kept = os::watching(base..base + 1_000);
+        assert_eq!(kept.len(), 4 * MAX_WATCHED);
+        assert_eq!(kept.first(), Some(&(base + 1_000 - 4 * MAX_WATCHED as u32)), "the newest are kept");
     }
 
     /// A call from the call center's fleet offers *Take*; the same call from a
