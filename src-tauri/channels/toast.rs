@@ -1057,10 +1057,7 @@ mod os {
             }
         }
         tracing::info!("the session bus closed the toasts' connection; the next toast reconnects");
-        let mut slot = lock(&BUS);
-        if slot.as_ref().is_some_and(|b| Arc::ptr_eq(b, bus)) {
-            *slot = None;
-        }
+        forget(bus);
     }
 
     /// Asks the server to close a toast without waiting for its answer, so a
@@ -1098,7 +1095,8 @@ mod os {
         }
     }
 
-    /// A broken connection is closed and dropped; its listener ends with it.
+    /// A broken connection is closed and dropped (its listener ends with it),
+    /// unless a newer one has replaced it already.
     fn forget(bus: &Arc<Bus>) {
         let mut slot = lock(&BUS);
         if slot.as_ref().is_some_and(|b| Arc::ptr_eq(b, bus)) {
