@@ -32,7 +32,7 @@ pub const HANG_AFTER: Duration = Duration::from_secs(2);
 const MAX_STUCK: usize = 4;
 /// Commands waiting for the worker; beyond this `show` counts instead of queueing.
 const QUEUE: usize = 256;
-/// Toasts whose actions are watched (one thread + one D-Bus connection each).
+/// Toasts whose clicks and closes are watched (their registry entries).
 const MAX_WATCHED: usize = 64;
 
 /// Localised texts; `{n}` in the count templates is replaced by the number.
@@ -942,7 +942,7 @@ mod os {
     use std::thread;
     use std::time::Instant;
 
-    use notify_rust::{Hint, Timeout, Urgency};
+    use notify_rust::{Timeout, Urgency};
     use zbus::blocking::{fdo::DBusProxy, Connection, MessageIterator};
     use zbus::message::{Flags, Message, Type};
     use zbus::names::{BusName, OwnedUniqueName};
@@ -968,7 +968,8 @@ mod os {
         pub body: String,
         /// Key, label, key, label…
         pub actions: Vec<String>,
-        pub hints: Vec<Hint>,
+        pub urgency: Urgency,
+        pub category: &'static str,
         pub timeout: Timeout,
         replaces: u32,
     }
@@ -983,11 +984,8 @@ mod os {
     /// held up to 64 of each, and every one woke for every other toast's
     /// signal. Some servers signal only the connection that sent the toast;
     /// this one sent them all.
-    struct Bus {
-        conn: Connection,
-    }
-
-    static BUS: Mutex<Option<Arc<Bus>>> = Mutex::new(None);
+    /// Shared as an `Arc`, which tells one connection from its successor.
+    static BUS: Mutex<Option<Arc<Connection>>> = Mutex::new(None);
     /// By server id; outlives a connection, as most servers signal every one.
     static WATCHERS: Mutex<BTreeMap<u32, OnAction>> = Mutex::new(BTreeMap::new());
     /// Above the registry's own limit, which the away summary is outside of.
@@ -995,10 +993,10 @@ mod os {
 
     /// The shared connection, opened (with its listener) on first use and
     /// again after the bus went away.
-    fn bus() -> Result<Arc<Bus>, String> {
+    fn bus() -> Result<Arc<Connection>, String> {
         let mut slot = lock(&BUS);
-        if let Some(bus) = slot.as_ref() {
-            return Ok(bus.clone());
+        if let Some(conn) = slot.as_ref() {
+            return Ok(conn.clone());
         }
         let conn = Connection::session().map_err(|e| e.to_string())?;
         // The server's signals only; the owner is checked again per signal,
@@ -1011,19 +1009,19 @@ mod os {
             .map(|r| r.build())
             .map_err(|e| e.to_string())?;
         let signals = MessageIterator::for_match_rule(rule, &conn, Some(256)).map_err(|e| e.to_string())?;
-        let bus = Arc::new(Bus { conn });
-        let listener = bus.clone();
+        let conn = Arc::new(conn);
+        let listener = conn.clone();
         thread::Builder::new()
             .name("kolokol-toast-signals".into())
             .spawn(move || listen(&listener, signals))
             .map_err(|e| e.to_string())?;
-        *slot = Some(bus.clone());
-        Ok(bus)
+        *slot = Some(conn.clone());
+        Ok(conn)
     }
 
     /// Until the connection closes: each signal goes to its toast's watcher,
     /// once. A click is followed by a close (dunst leaves the toast up).
-    fn listen(bus: &Arc<Bus>, signals: MessageIterator) {
+    fn listen(conn: &Arc<Connection>, signals: MessageIterator) {
         let mut owner: Option<OwnedUniqueName> = None;
         for msg in signals {
             let Ok(msg) = msg else { continue };
@@ -1031,7 +1029,7 @@ mod os {
             let Some(sender) = header.sender().map(|s| s.to_owned()) else { continue };
             if owner.as_ref().map(|o| o.as_str()) != Some(sender.as_str()) {
                 // First signal, or the server restarted: ask who owns the name now.
-                owner = DBusProxy::new(&bus.conn)
+                owner = DBusProxy::new(conn)
                     .ok()
                     .and_then(|p| p.get_name_owner(BusName::from_static_str(SERVER).ok()?).ok());
                 if owner.as_ref().map(|o| o.as_str()) != Some(sender.as_str()) {
@@ -1053,11 +1051,11 @@ mod os {
             let Some(on) = lock(&WATCHERS).remove(&id) else { continue };
             on(&action);
             if action != "__closed" {
-                let _ = close_on(&bus.conn, id);
+                let _ = close_on(conn, id);
             }
         }
         tracing::info!("the session bus closed the toasts' connection; the next toast reconnects");
-        forget(bus);
+        forget(conn);
     }
 
     /// Asks the server to close a toast without waiting for its answer, so a
@@ -1080,11 +1078,11 @@ mod os {
     {
         let mut retried = false;
         loop {
-            let bus = bus()?;
-            match bus.conn.call_method(Some(SERVER), PATH, Some(SERVER), method, body) {
+            let conn = bus()?;
+            match conn.call_method(Some(SERVER), PATH, Some(SERVER), method, body) {
                 Ok(reply) => return Ok(reply),
                 Err(e @ zbus::Error::InputOutput(_)) => {
-                    forget(&bus);
+                    forget(&conn);
                     if retried {
                         return Err(e.to_string());
                     }
@@ -1097,13 +1095,13 @@ mod os {
 
     /// A broken connection is closed and dropped (its listener ends with it),
     /// unless a newer one has replaced it already.
-    fn forget(bus: &Arc<Bus>) {
+    fn forget(conn: &Arc<Connection>) {
         let mut slot = lock(&BUS);
-        if slot.as_ref().is_some_and(|b| Arc::ptr_eq(b, bus)) {
+        if slot.as_ref().is_some_and(|c| Arc::ptr_eq(c, conn)) {
             *slot = None;
         }
         drop(slot);
-        let _ = bus.conn.clone().close();
+        let _ = Connection::clone(conn).close();
     }
 
     pub fn init() {}
@@ -1130,21 +1128,15 @@ mod os {
             summary: text(&c.summary),
             body: text(&c.body),
             actions: c.actions.iter().flat_map(|(key, label)| [(*key).to_owned(), label.clone()]).collect(),
-            hints: vec![Hint::Urgency(urgency), Hint::Category(category.into())],
+            urgency,
+            category,
             timeout,
             replaces: replaces.unwrap_or(0),
         }
     }
 
     pub fn send(t: &Toast) -> Result<Sent, String> {
-        let mut hints: HashMap<&str, Value<'_>> = HashMap::new();
-        for h in &t.hints {
-            match h {
-                Hint::Urgency(u) => hints.insert("urgency", Value::U8(*u as u8)),
-                Hint::Category(c) => hints.insert("category", Value::from(c.as_str())),
-                _ => None,
-            };
-        }
+        let hints = HashMap::from([("urgency", Value::U8(t.urgency as u8)), ("category", Value::from(t.category))]);
         let body = (APP_NAME, t.replaces, "", &t.summary, &t.body, &t.actions, hints, i32::from(t.timeout));
         let server_id: u32 = call("Notify", &body)?.body().deserialize().map_err(|e| e.to_string())?;
         Ok(Sent { server_id, at: Instant::now() })
@@ -1405,8 +1397,8 @@ mod tests {
         #[cfg(all(unix, not(target_os = "macos")))]
         {
             assert_eq!(t.body, "+7 999\na &lt; b", "body-markup servers get it escaped");
-            assert!(t.hints.contains(&notify_rust::Hint::Urgency(notify_rust::Urgency::Critical)));
-            assert!(t.hints.contains(&notify_rust::Hint::Category("call.incoming".into())));
+            assert_eq!(t.urgency, notify_rust::Urgency::Critical);
+            assert_eq!(t.category, "call.incoming");
         }
         #[cfg(not(all(unix, not(target_os = "macos"))))]
         assert_eq!(t.body, "+7 999\na < b", "plain text on Windows and macOS");
