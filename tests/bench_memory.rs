@@ -91,6 +91,39 @@ mod bench {
         row
     }
 
+    /// Each process of the tree (by pid, with its name): its PSS by kind of mapping.
+    fn kinds(root: u32) -> Vec<(u32, String, std::collections::BTreeMap<String, u64>)> {
+        let t = memory::tree(root).expect("the process tree");
+        t.processes
+            .iter()
+            .filter_map(|p| Some((p.pid, p.name.clone(), memory::pss_by_kind(&std::fs::read_to_string(format!("/proc/{}/smaps", p.pid)).ok()?))))
+            .collect()
+    }
+
+    /// Where the growth is: per process, the kinds of memory that moved by
+    /// 0.5 MiB or more between two readings, largest first.
+    fn print_growth_by_kind(
+        before: &[(u32, String, std::collections::BTreeMap<String, u64>)],
+        after: &[(u32, String, std::collections::BTreeMap<String, u64>)],
+    ) {
+        for (pid, name, b) in after {
+            let empty = Default::default();
+            let a = before.iter().find(|(p, ..)| p == pid).map_or(&empty, |(_, _, k)| k);
+            let mut moved: Vec<(i64, &str)> = b
+                .keys()
+                .chain(a.keys())
+                .map(|k| (b.get(k).copied().unwrap_or(0) as i64 - a.get(k).copied().unwrap_or(0) as i64, k.as_str()))
+                .filter(|(d, _)| d.abs() >= 512)
+                .collect();
+            moved.sort();
+            moved.dedup();
+            moved.sort_by_key(|(d, _)| -d.abs());
+            let all: i64 = b.values().sum::<u64>() as i64 - a.values().sum::<u64>() as i64;
+            let list: Vec<String> = moved.iter().map(|(d, k)| format!("{k} {:+.1}", *d as f64 / 1024.0)).collect();
+            println!("  {name} (pid {pid}) {:+.1} MiB PSS by kind: {}", all as f64 / 1024.0, if list.is_empty() { "none moved 0.5 MiB".into() } else { list.join("; ") });
+        }
+    }
+
     fn web_processes(pid: u32) -> usize {
         desktop::webkit_processes(pid).iter().filter(|p| p.name.starts_with("WebKitWebProc")).count()
     }
@@ -362,6 +395,7 @@ mod bench {
         let what = if widget { "a widget page opened with `kolokol open`" } else { "the account's page" };
         println!("growth: Kolokol (pid {pid}), {calls} calls over {minutes} minutes from {what} in the workspace");
         let first = measure("before the calls", pid);
+        let kinds_before = kinds(pid);
         let t0 = Instant::now();
         let mut last = first.pss_kib;
         for m in (2..=minutes).step_by(2) {
@@ -369,6 +403,7 @@ mod bench {
             let row = measure(if m == minutes { "at the end" } else { "every 2 minutes" }, pid);
             last = row.pss_kib;
         }
+        print_growth_by_kind(&kinds_before, &kinds(pid));
         // The page's timer runs a little behind its schedule: wait for its
         // last calls (up to a minute) before counting what was stored.
         let expected = calls - calls.div_ceil(3);

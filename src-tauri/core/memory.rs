@@ -44,6 +44,43 @@ pub fn parse_rollup(text: &str) -> Option<(u64, u64, u64)> {
     Some((field("Pss:")?, field("Rss:")?, field("Private_Clean:").unwrap_or(0) + field("Private_Dirty:").unwrap_or(0)))
 }
 
+/// PSS (KiB) of a `/proc/PID/smaps` text summed by what the mappings hold:
+/// each file by its name, `[heap]`, `[stack]` and the like by theirs, and
+/// anonymous memory in three kinds. Growth must be compared by kind: a
+/// mapping that grows gets a new address range, so a comparison mapping by
+/// mapping reads it as one mapping gone and another new (the 2026-12-07
+/// "one thread's malloc arena +12 MiB" was such a reading).
+pub fn pss_by_kind(smaps: &str) -> std::collections::BTreeMap<String, u64> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut kind: Option<String> = None;
+    for line in smaps.lines() {
+        if let Some(pss) = line.strip_prefix("Pss:") {
+            let kib = pss.trim().strip_suffix("kB").and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
+            if let Some(k) = &kind {
+                *out.entry(k.clone()).or_insert(0) += kib;
+            }
+            continue;
+        }
+        // A mapping's header: "start-end perms offset dev inode [name]".
+        let mut f = line.split_whitespace();
+        let (Some(range), Some(perms)) = (f.next(), f.next()) else { continue };
+        let Some((start, end)) = range.split_once('-') else { continue };
+        let (Ok(start), Ok(_)) = (u64::from_str_radix(start, 16), u64::from_str_radix(end, 16)) else { continue };
+        let name = f.nth(3).map(|_| line.splitn(6, char::is_whitespace).nth(5).unwrap_or("").trim()).unwrap_or("");
+        kind = Some(if !name.is_empty() {
+            name.rsplit('/').next().unwrap_or(name).to_owned()
+        } else if perms.contains('x') {
+            "anonymous, executable (JIT code)".to_owned()
+        } else if start % (64 << 20) == 0 && perms.starts_with("rw") {
+            // glibc reserves each thread arena 64 MiB-aligned.
+            "anonymous, 64 MiB-aligned (malloc's thread arenas)".to_owned()
+        } else {
+            "anonymous".to_owned()
+        });
+    }
+    out
+}
+
 /// The parent pid in a `/proc/PID/stat` text (its name may hold spaces and parentheses).
 pub fn parse_ppid(stat: &str) -> Option<u32> {
     let rest = &stat[stat.rfind(')')? + 1..];
@@ -145,6 +182,37 @@ mod tests {
         assert_eq!(parse_rollup("Rss: 1 kB\n"), None);
         assert_eq!(parse_ppid("4242 (Web (Content) x) S 17 4242 1 0"), Some(17));
         assert_eq!(parse_ppid("garbage"), None);
+    }
+
+    #[test]
+    fn smaps_are_summed_by_kind() {
+        let smaps = "\
+55d000000000-55d000100000 rw-p 00000000 00:00 0                          [heap]
+Rss:                1024 kB
+Pss:                1000 kB
+7f0000000000-7f0000200000 rw-p 00000000 00:00 0 
+Pss:                 300 kB
+7f0004100000-7f0004200000 rw-p 00000000 00:00 0 
+Pss:                  20 kB
+7f0008001000-7f0008002000 rwxp 00000000 00:00 0 
+Pss:                   4 kB
+7f1000000000-7f1000100000 r-xp 00000000 08:01 42   /usr/lib/x86_64-linux-gnu/libjavascriptcoregtk-4.1.so.0.9.11
+Pss:                5000 kB
+7f1000200000-7f1000300000 r--p 00100000 08:01 42   /usr/lib/x86_64-linux-gnu/libjavascriptcoregtk-4.1.so.0.9.11
+Pss:                 100 kB
+7f2000000000-7f2000100000 rw-s 00000000 00:01 7    /SYSV00000000 (deleted)
+Pss:                  50 kB
+VmFlags: rd wr mr mw me ac sd
+";
+        let k = pss_by_kind(smaps);
+        assert_eq!(k["[heap]"], 1000);
+        assert_eq!(k["anonymous, 64 MiB-aligned (malloc's thread arenas)"], 300);
+        assert_eq!(k["anonymous"], 20);
+        assert_eq!(k["anonymous, executable (JIT code)"], 4);
+        assert_eq!(k["libjavascriptcoregtk-4.1.so.0.9.11"], 5100);
+        assert_eq!(k["SYSV00000000 (deleted)"], 50);
+        assert_eq!(k.len(), 6);
+        assert!(pss_by_kind("garbage\nPss: 5 kB\n").is_empty());
     }
 
     #[test]
