@@ -109,14 +109,12 @@ mod bench {
         for (pid, name, b) in after {
             let empty = Default::default();
             let a = before.iter().find(|(p, ..)| p == pid).map_or(&empty, |(_, _, k)| k);
-            let mut moved: Vec<(i64, &str)> = b
-                .keys()
-                .chain(a.keys())
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            let mut moved: Vec<(i64, &str)> = keys
+                .into_iter()
                 .map(|k| (b.get(k).copied().unwrap_or(0) as i64 - a.get(k).copied().unwrap_or(0) as i64, k.as_str()))
                 .filter(|(d, _)| d.abs() >= 512)
                 .collect();
-            moved.sort();
-            moved.dedup();
             moved.sort_by_key(|(d, _)| -d.abs());
             let all: i64 = b.values().sum::<u64>() as i64 - a.values().sum::<u64>() as i64;
             let list: Vec<String> = moved.iter().map(|(d, k)| format!("{k} {:+.1}", *d as f64 / 1024.0)).collect();

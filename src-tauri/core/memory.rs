@@ -38,9 +38,7 @@ impl Tree {
 
 /// `Pss:`, `Rss:` and `Private_Clean:` + `Private_Dirty:` (KiB) of a `/proc/PID/smaps_rollup` text.
 pub fn parse_rollup(text: &str) -> Option<(u64, u64, u64)> {
-    let field = |name: &str| {
-        text.lines().find_map(|l| l.strip_prefix(name)?.trim().strip_suffix("kB")?.trim().parse::<u64>().ok())
-    };
+    let field = |name: &str| text.lines().find_map(|l| kib(l, name));
     Some((field("Pss:")?, field("Rss:")?, field("Private_Clean:").unwrap_or(0) + field("Private_Dirty:").unwrap_or(0)))
 }
 
@@ -54,19 +52,17 @@ pub fn pss_by_kind(smaps: &str) -> std::collections::BTreeMap<String, u64> {
     let mut out = std::collections::BTreeMap::new();
     let mut kind: Option<String> = None;
     for line in smaps.lines() {
-        if let Some(pss) = line.strip_prefix("Pss:") {
-            let kib = pss.trim().strip_suffix("kB").and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
+        if let Some(pss) = kib(line, "Pss:") {
             if let Some(k) = &kind {
-                *out.entry(k.clone()).or_insert(0) += kib;
+                *out.entry(k.clone()).or_insert(0) += pss;
             }
             continue;
         }
         // A mapping's header: "start-end perms offset dev inode [name]".
-        let mut f = line.split_whitespace();
+        let mut f = line.split(' ');
         let (Some(range), Some(perms)) = (f.next(), f.next()) else { continue };
-        let Some((start, end)) = range.split_once('-') else { continue };
-        let (Ok(start), Ok(_)) = (u64::from_str_radix(start, 16), u64::from_str_radix(end, 16)) else { continue };
-        let name = f.nth(3).map(|_| line.splitn(6, char::is_whitespace).nth(5).unwrap_or("").trim()).unwrap_or("");
+        let Some(Ok(start)) = range.split_once('-').map(|(s, _)| u64::from_str_radix(s, 16)) else { continue };
+        let name = line.splitn(6, ' ').nth(5).unwrap_or("").trim();
         kind = Some(if !name.is_empty() {
             name.rsplit('/').next().unwrap_or(name).to_owned()
         } else if perms.contains('x') {
@@ -79,6 +75,11 @@ pub fn pss_by_kind(smaps: &str) -> std::collections::BTreeMap<String, u64> {
         });
     }
     out
+}
+
+/// The KiB of a `Name:   123 kB` line of smaps, if the line is that field.
+fn kib(line: &str, name: &str) -> Option<u64> {
+    line.strip_prefix(name)?.trim().strip_suffix("kB")?.trim().parse().ok()
 }
 
 /// The parent pid in a `/proc/PID/stat` text (its name may hold spaces and parentheses).
