@@ -92,7 +92,9 @@ mod bench {
     }
 
     /// Each process of the tree (by pid, with its name): its PSS by kind of mapping.
-    fn kinds(root: u32) -> Vec<(u32, String, std::collections::BTreeMap<String, u64>)> {
+    type Kinds = Vec<(u32, String, std::collections::BTreeMap<String, u64>)>;
+
+    fn kinds(root: u32) -> Kinds {
         let t = memory::tree(root).expect("the process tree");
         t.processes
             .iter()
@@ -102,10 +104,7 @@ mod bench {
 
     /// Where the growth is: per process, the kinds of memory that moved by
     /// 0.5 MiB or more between two readings, largest first.
-    fn print_growth_by_kind(
-        before: &[(u32, String, std::collections::BTreeMap<String, u64>)],
-        after: &[(u32, String, std::collections::BTreeMap<String, u64>)],
-    ) {
+    fn print_growth_by_kind(before: &Kinds, after: &Kinds) {
         for (pid, name, b) in after {
             let empty = Default::default();
             let a = before.iter().find(|(p, ..)| p == pid).map_or(&empty, |(_, _, k)| k);
